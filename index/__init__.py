@@ -1,0 +1,1 @@
+"""The archive and what is asked of it: the store, the models, search."""

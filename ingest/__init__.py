@@ -1,0 +1,1 @@
+"""The write path: discover -> read -> date -> entries -> chunk -> embed -> store; sync."""

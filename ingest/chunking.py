@@ -1,0 +1,181 @@
+"""Entries into passages that keep their exact span and survive edits elsewhere.
+
+Passages are cut at paragraph ends, not packed greedily from the top of the entry: a
+greedy packer shifts every later boundary when one line grows, so a one-line edit would
+re-embed the rest of the entry. Here a passage ends at the first paragraph end once it
+holds half the target size, so boundaries are decided by the text around them and an
+edit re-embeds only its own passage (rarely a neighbour). Paragraphs longer than the
+target are split by llama-index's sentence splitter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ingest.cleaning import search_text
+from ingest.entries import Entry
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: ``source_text[start:end] == text``."""
+
+    entry_index: int
+    start: int
+    end: int
+    text: str
+    search_text: str
+    text_hash: str  # of search_text: the embedding cache key
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int  # in the entry's text
+    end: int
+    tokens: int
+    ends_paragraph: bool
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def chunk_ids(doc_id: str, chunks: Sequence[Chunk]) -> list[str]:
+    """Ids that depend on the passage and its document, not on its position."""
+    seen: Counter[str] = Counter()
+    ids = []
+    for chunk in chunks:
+        key = f"{doc_id}\0{text_hash(chunk.text)}\0{seen[chunk.text]}"
+        ids.append(hashlib.sha256(key.encode("utf-8")).hexdigest()[:32])
+        seen[chunk.text] += 1
+    return ids
+
+
+class Chunker:
+    """Splits entries into passages of about ``chunk_tokens`` tokens."""
+
+    def __init__(self, chunk_tokens: int, chunk_overlap: int) -> None:
+        # llama-index is imported here, not at module import: a sync with nothing to
+        # index should not pay for it.
+        from llama_index.core.node_parser import SentenceSplitter
+        from llama_index.core.utils import get_tokenizer
+
+        self._target = chunk_tokens
+        self._splitter = SentenceSplitter(
+            chunk_size=chunk_tokens,
+            chunk_overlap=min(chunk_overlap, chunk_tokens // 4),
+            include_metadata=False,
+            include_prev_next_rel=False,
+        )
+        self._encode: Callable[[str], Sequence[int]] = get_tokenizer()
+
+    def _count(self, text: str) -> int:
+        return len(self._encode(text))
+
+    def chunk(self, source_text: str, entries: Sequence[Entry]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for index, entry in enumerate(entries):
+            for number, (start, end) in enumerate(self._spans(entry.text)):
+                text = source_text[entry.start + start : entry.start + end]
+                cleaned = search_text(text, entry.markup)
+                if not cleaned.strip():
+                    continue
+                if entry.title and number > 0 and entry.title not in cleaned:
+                    # A passage from the middle of an entry embeds better knowing its title.
+                    cleaned = f"{entry.title}\n\n{cleaned}"
+                chunks.append(
+                    Chunk(
+                        entry_index=index,
+                        start=entry.start + start,
+                        end=entry.start + end,
+                        text=text,
+                        search_text=cleaned,
+                        text_hash=text_hash(cleaned),
+                    )
+                )
+        return chunks
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        current: list[_Unit] = []
+        size = 0
+        for unit in self._units(text):
+            if current and size + unit.tokens > self._target:
+                spans.append((current[0].start, current[-1].end))
+                current, size = [], 0
+            current.append(unit)
+            size += unit.tokens
+            if unit.ends_paragraph and size >= self._target // 2:
+                spans.append((current[0].start, current[-1].end))
+                current, size = [], 0
+        if current:
+            spans.append((current[0].start, current[-1].end))
+        return spans
+
+    def _units(self, text: str) -> list[_Unit]:
+        units: list[_Unit] = []
+        for start, end in _paragraphs(text):
+            paragraph = text[start:end]
+            tokens = self._count(paragraph)
+            if tokens <= self._target:
+                units.append(_Unit(start, end, tokens, ends_paragraph=True))
+                continue
+            pieces = locate(paragraph, self._splitter.split_text(paragraph))
+            for number, (piece_start, piece_end) in enumerate(pieces):
+                units.append(
+                    _Unit(
+                        start + piece_start,
+                        start + piece_end,
+                        self._count(paragraph[piece_start:piece_end]),
+                        ends_paragraph=number == len(pieces) - 1,
+                    )
+                )
+        return units
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Spans of the paragraphs of ``text``, without surrounding whitespace."""
+    spans = []
+    start = 0
+    for match in [*_PARAGRAPH_BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        if match:
+            start = match.end()
+    return spans
+
+
+def locate(text: str, pieces: Sequence[str]) -> list[tuple[int, int]]:
+    """The span of each piece in ``text``, in order.
+
+    The splitter may rejoin sentences with other whitespace than the source had, so a
+    piece that is not found verbatim is matched with any run of whitespace between its
+    words. Pieces may overlap, so each search starts after the previous start.
+    """
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in pieces:
+        words = piece.split()
+        if not words:
+            continue
+        found = text.find(piece, cursor)
+        if found >= 0:
+            span = (found, found + len(piece))
+        else:
+            pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+            match = pattern.search(text, cursor) or pattern.search(text)
+            if match is None:
+                raise ValueError(f"passage not found in its entry: {piece[:60]!r}")
+            span = match.span()
+        spans.append(span)
+        cursor = span[0] + 1
+    return spans

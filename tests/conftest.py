@@ -1,0 +1,80 @@
+"""Shared fixtures: every test runs offline, with its data, config and archive in tmp_path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import load_settings
+from ui.services import Services
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_ARCHIVE = REPO / "sample" / "archive"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's config, data or Ollama."""
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith("PONDER_") or name == "OLLAMA_HOST":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "archive"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+AppFactory = Callable[..., Services]
+
+
+@pytest.fixture
+def make_app(archive: Path, data_dir: Path) -> AppFactory:
+    """Services on the test archive with the fake embedder; keyword args override settings."""
+
+    def make(**overrides: Any) -> Services:
+        env = {
+            "PONDER_ARCHIVE": str(archive),
+            "PONDER_DATA_DIR": str(data_dir),
+            "PONDER_EMBEDDINGS__PROVIDER": "fake",
+            "PONDER_LLM__PROVIDER": "fake",
+            "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
+        }
+        flags = {key.replace("__", "."): value for key, value in overrides.items()}
+        return Services(load_settings(flags, environ=env))
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Iterator[Services]:
+    yield make_app()
+
+
+def write(root: Path, rel: str, text: str | bytes, mtime: float | None = None) -> Path:
+    """Write a file under ``root`` (creating folders), optionally with a fixed mtime."""
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path

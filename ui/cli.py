@@ -1,0 +1,406 @@
+"""The `ponder` command line: thin commands that parse, call one use-case, and render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import sys
+import textwrap
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from config import ConfigError, load_settings
+from index.embeddings import ProviderUnavailable
+from index.lock import LockHeld
+from index.records import Passage
+from index.search import DateRange
+from index.store import StoreError
+from ingest.sync import Progress, SyncReport
+from ui.services import Services
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Errors that carry a hint and become a message, never a traceback.
+_USER_ERRORS = (ConfigError, StoreError, ProviderUnavailable, LockHeld)
+
+
+class PonderGroup(click.Group):
+    """Turns ponder's errors into one clear message with its fix."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _USER_ERRORS as exc:
+            hint = getattr(exc, "hint", "")
+            raise click.ClickException(f"{exc}\n  hint: {hint}" if hint else str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:  # the last line of defence: a bug, said plainly
+            if os.environ.get("PONDER_DEBUG"):
+                traceback.print_exc()
+            raise click.ClickException(
+                f"unexpected error: {type(exc).__name__}: {exc}\n"
+                "  hint: run again with PONDER_DEBUG=1 for the details, and report it."
+            ) from None
+
+
+def common_options(command: F) -> F:
+    """--archive, --data-dir and --config on every command (and on the group)."""
+
+    @click.option(
+        "--archive",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="The folder of writing [env PONDER_ARCHIVE].",
+    )
+    @click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Where ponder keeps its index and state [env PONDER_DATA_DIR].",
+    )
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="A config file to use instead of the default one [env PONDER_CONFIG].",
+    )
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        archive: Path | None,
+        data_dir: Path | None,
+        config_file: Path | None,
+        **kwargs: Any,
+    ) -> Any:
+        ctx = click.get_current_context()
+        flags = ctx.ensure_object(dict)
+        for key, value in (
+            ("archive", archive),
+            ("data_dir", data_dir),
+            ("config_file", config_file),
+        ):
+            if value is not None:
+                flags[key] = value
+        return command(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def services(extra: dict[str, Any] | None = None) -> Services:
+    flags = click.get_current_context().ensure_object(dict)
+    loaded = load_settings(
+        {
+            "archive.path": flags.get("archive"),
+            "index.data_dir": flags.get("data_dir"),
+            **(extra or {}),
+        },
+        config_file=flags.get("config_file"),
+    )
+    return Services(loaded)
+
+
+@click.group(cls=PonderGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what ponder decides and why.")
+@common_options
+@click.version_option(package_name="ponder", message="ponder %(version)s")
+def cli(verbose: bool) -> None:
+    """ponder: a private, local reflection assistant over your own writing."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+# -- ingest ---------------------------------------------------------------------
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option(
+    "--wait",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for another ponder writing to the same index.",
+)
+def ingest(as_json: bool, wait: float) -> None:
+    """Make the index match the archive folder (new, changed, moved, deleted files)."""
+    app = services()
+    with _Locked(app, wait):
+        report = app.sync(progress=None if as_json else _progress_printer())
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_report(report)
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option(
+    "--wait", type=float, default=30.0, show_default=True, help="Seconds to wait for the lock."
+)
+def reindex(as_json: bool, wait: float) -> None:
+    """Rebuild the index with the configured embedding model.
+
+    Texts already embedded with that model come from the cache, not the model.
+    """
+    app = services()
+    with _Locked(app, wait):
+        report = app.reindex(progress=None if as_json else _progress_printer())
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_report(report)
+
+
+class _Locked:
+    def __init__(self, app: Services, wait: float) -> None:
+        self._lock = app.writer_lock()
+        self._wait = wait
+
+    def __enter__(self) -> None:
+        def tell(holder: Any) -> None:
+            who = holder.describe() if holder else "another ponder process"
+            click.echo(f"waiting for {who} to finish writing...", err=True)
+
+        self._lock.acquire(self._wait, on_wait=tell)
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def _progress_printer() -> Callable[[Progress], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(progress: Progress) -> None:
+        if progress.stage == "done":
+            click.echo("\r\033[K", nl=False, err=True)
+            return
+        if progress.total < 20:
+            return
+        width = 30
+        filled = int(width * progress.done / max(progress.total, 1))
+        bar = "#" * filled + "-" * (width - filled)
+        label = "scanning" if progress.stage == "scan" else "indexing"
+        name = textwrap.shorten(progress.path, 40, placeholder="...")
+        line = f"\r\033[K{label} [{bar}] {progress.done}/{progress.total} {name}"
+        click.echo(line, nl=False, err=True)
+
+    return show
+
+
+def _print_report(report: SyncReport) -> None:
+    parts = [
+        f"{report.added} added",
+        f"{report.updated} updated",
+        f"{report.renamed} moved",
+        f"{report.deleted} deleted",
+        f"{report.unchanged} unchanged",
+    ]
+    if report.skipped:
+        parts.append(f"{report.skipped} skipped")
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    click.echo(", ".join(parts) + f" in {report.seconds:.1f}s.")
+    if report.chunks_embedded or report.chunks_reused:
+        click.echo(
+            f"Passages: {report.chunks_embedded} embedded, {report.chunks_reused} from the cache."
+        )
+    for path, reason in report.failures:
+        click.echo(f"  failed: {path}: {reason}")
+    if report.failed or report.skipped:
+        click.echo("`ponder status` lists every skipped or failed file with its reason.")
+
+
+# -- search ---------------------------------------------------------------------
+
+
+def _parse_date(value: str | None, end: bool) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) == 4 and value.isdigit():
+            return dt.date(int(value), 12, 31) if end else dt.date(int(value), 1, 1)
+        if len(value) == 7:
+            year, month = (int(p) for p in value.split("-"))
+            if end:
+                nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+                return nxt - dt.timedelta(days=1)
+            return dt.date(year, month, 1)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
+        ) from None
+
+
+@cli.command()
+@common_options
+@click.argument("query")
+@click.option("-k", "--k", "k", type=click.IntRange(1, 200), help="How many passages.")
+@click.option("--since", help="Only entries on or after this date (YYYY, YYYY-MM, YYYY-MM-DD).")
+@click.option("--until", help="Only entries on or before this date (YYYY, YYYY-MM, YYYY-MM-DD).")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "vector", "text"]),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval: fused vectors and full text, or one of them.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as a JSON list.")
+def search(
+    query: str, k: int | None, since: str | None, until: str | None, mode: str, as_json: bool
+) -> None:
+    """Find the passages of your writing that bear on QUERY."""
+    dates = DateRange(_parse_date(since, end=False), _parse_date(until, end=True))
+    app = services()
+    hits = app.searcher().search(query, k=k, dates=dates, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps([_hit_json(h) for h in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        if app.store.chunk_count() == 0:
+            click.echo("The index is empty: run `ponder ingest` first.")
+        else:
+            click.echo("Nothing in your writing matches that.")
+        return
+    for rank, hit in enumerate(hits, start=1):
+        title = f" — {hit.entry_title}" if hit.entry_title else ""
+        click.echo(click.style(f"{rank}. {hit.date}  {hit.path}{title}", bold=True))
+        excerpt = textwrap.shorten(" ".join(hit.text.split()), 320, placeholder=" ...")
+        click.echo(textwrap.indent(textwrap.fill(excerpt, 88), "   "))
+
+
+def _hit_json(hit: Passage) -> dict[str, Any]:
+    return {
+        "path": hit.path,
+        "date": hit.date.isoformat(),
+        "date_source": hit.date_source,
+        "score": round(hit.score, 6),
+        "text": hit.text,
+        "title": hit.entry_title,
+        "start": hit.start,
+        "end": hit.end,
+        "chunk_id": hit.chunk_id,
+    }
+
+
+# -- status ---------------------------------------------------------------------
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def status(as_json: bool) -> None:
+    """Show the archive, what is indexed, what was skipped or failed and why."""
+    app = services()
+    state = app.status()
+    last_sync = app.last_sync()
+    archive = app.settings.archive.path
+    meta = state.meta
+    data: dict[str, Any] = {
+        "archive": str(archive) if archive else None,
+        "index": app.store.uri,
+        "documents": state.by_status,
+        "entries": state.entry_count,
+        "chunks": state.chunk_count,
+        "embedding_model": meta.embedding_model if meta else None,
+        "dimension": meta.dimension if meta else None,
+        "date_range": [
+            state.first_date.isoformat() if state.first_date else None,
+            state.last_date.isoformat() if state.last_date else None,
+        ],
+        "last_sync": last_sync.get("finished_at") if last_sync else None,
+        "size_bytes": state.size_bytes,
+        "problems": [
+            {"path": d.path, "status": d.status.value, "reason": d.reason} for d in state.problems()
+        ],
+        "warnings": [{"path": d.path, "reason": d.reason} for d in state.warnings()],
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Archive:     {data['archive'] or '(not configured: pass --archive)'}")
+    click.echo(f"Index:       {data['index']}")
+    counts = state.by_status
+    click.echo(
+        f"Documents:   {counts['indexed']} indexed, {counts['skipped']} skipped, "
+        f"{counts['failed']} failed"
+    )
+    click.echo(f"Entries:     {state.entry_count} ({state.chunk_count} passages)")
+    if state.first_date:
+        click.echo(f"Written:     {state.first_date} to {state.last_date}")
+    click.echo(f"Embeddings:  {data['embedding_model'] or '(none yet)'}")
+    click.echo(f"Last sync:   {data['last_sync'] or 'never'}")
+    if state.size_bytes is not None:
+        click.echo(f"On disk:     {state.size_bytes / 1e6:.1f} MB")
+    for doc in state.problems():
+        click.echo(f"  {doc.status.value:8} {doc.path}: {doc.reason}")
+    for doc in state.warnings():
+        click.echo(f"  warning  {doc.path}: {doc.reason}")
+
+
+# -- config ---------------------------------------------------------------------
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect ponder's settings."""
+
+
+@config_group.command("show")
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print settings and sources as JSON.")
+def config_show(as_json: bool) -> None:
+    """Print the effective settings and where each one came from."""
+    loaded = services().loaded
+    values = loaded.settings.model_dump(mode="json")
+    rows = []
+    for section, fields in values.items():
+        for key, value in fields.items():
+            rows.append(
+                (f"{section}.{key}", value, loaded.sources.get(f"{section}.{key}", "default"))
+            )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "config_file": str(loaded.config_file),
+                    "settings": {
+                        name: {"value": value, "source": source} for name, value, source in rows
+                    },
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(f"# config file: {loaded.config_file}")
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        click.echo(f"{name:<{width}} = {json.dumps(value)}  # {source}")
+
+
+@config_group.command("path")
+@common_options
+def config_path() -> None:
+    """Print where ponder reads its config file from."""
+    click.echo(str(services().loaded.config_file))
+
+
+def main() -> None:
+    cli(prog_name="ponder")
+
+
+if __name__ == "__main__":
+    main()

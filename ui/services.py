@@ -1,0 +1,104 @@
+"""The composition root: settings in, the use-cases the CLI and the app call out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from config import ConfigError, LoadedSettings, Settings
+from config.loader import index_uri
+from index.embeddings import EmbedderChoice, choose_embedder
+from index.lock import WriterLock, command_line
+from index.search import Searcher
+from index.status import IndexStatus, index_status
+from index.store import Store
+from ingest.sync import ProgressCallback, Syncer, SyncReport
+
+LAST_SYNC_FILE = "last_sync.json"
+
+
+@dataclass
+class Services:
+    """Builds each collaborator once, on first use, from one settings tree."""
+
+    loaded: LoadedSettings
+    _embedder: EmbedderChoice | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        return self.loaded.settings
+
+    @property
+    def data_dir(self) -> Path:
+        assert self.settings.index.data_dir is not None  # resolved by load_settings
+        return self.settings.index.data_dir
+
+    @property
+    def archive(self) -> Path:
+        path = self.settings.archive.path
+        if path is None:
+            raise ConfigError(
+                "no archive folder is configured",
+                hint="Pass --archive PATH, set PONDER_ARCHIVE, or set [archive] path in "
+                f"{self.loaded.config_file}.",
+            )
+        if not path.is_dir():
+            raise ConfigError(
+                f"the archive folder {path} does not exist or is not a folder",
+                hint="Check --archive / PONDER_ARCHIVE.",
+            )
+        return path
+
+    @cached_property
+    def store(self) -> Store:
+        index = self.settings.index
+        return Store.open(
+            index_uri(self.settings),
+            read_consistency=dt.timedelta(seconds=index.read_consistency_seconds),
+            keep_versions=dt.timedelta(minutes=index.keep_versions_minutes),
+        )
+
+    def embedder(self) -> EmbedderChoice:
+        if self._embedder is None:
+            self._embedder = choose_embedder(self.settings)
+        return self._embedder
+
+    def writer_lock(self) -> WriterLock:
+        return WriterLock(self.data_dir, command_line())
+
+    def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
+        """Make the index match the archive (the caller holds the writer lock)."""
+        archive = self.archive
+        syncer = Syncer(archive, self.store, self.embedder().embedder, self.settings, progress)
+        report = syncer.sync()
+        self._record_sync(report)
+        return report
+
+    def reindex(self, progress: ProgressCallback | None = None) -> SyncReport:
+        """Rebuild the index with the configured embedder; the cache spares what it can."""
+        _ = self.archive, self.embedder()  # fail here, before dropping anything
+        self.store.reset()
+        return self.sync(progress)
+
+    def searcher(self) -> Searcher:
+        return Searcher(self.store, self.embedder().embedder, self.settings.search)
+
+    def status(self) -> IndexStatus:
+        return index_status(self.store)
+
+    def last_sync(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.data_dir / LAST_SYNC_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _record_sync(self, report: SyncReport) -> None:
+        # Beside the index, not in it: an unchanged sync must not move a table version.
+        record = {"finished_at": dt.datetime.now(dt.UTC).isoformat(), **report.as_json()}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / LAST_SYNC_FILE).write_text(json.dumps(record), encoding="utf-8")
