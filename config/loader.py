@@ -71,7 +71,7 @@ def load_settings(
 
     _merge(merged, sources, _read_toml(DEFAULTS_FILE), "defaults.toml")
     path = config_file or Path(env.get(ENV_CONFIG_FILE) or default_config_file()).expanduser()
-    if path.is_file():
+    if _exists(path):
         _merge(merged, sources, _read_toml(path), f"config file {path}")
     for name, layer in _env_layers(env):
         _merge(merged, sources, layer, name)
@@ -85,6 +85,16 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(_describe(exc, sources), hint="Fix the value named above.") from None
     return LoadedSettings(_resolve_paths(settings, sources), sources, path)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError as exc:  # e.g. a config folder we may not look into
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror}",
+            hint="Fix its permissions, or point --config / PONDER_CONFIG elsewhere.",
+        ) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -110,6 +110,10 @@ class LazyEmbedder:
         self._loaded: Embedder | None = None
 
     @property
+    def is_loaded(self) -> bool:
+        return self._loaded is not None
+
+    @property
     def loaded(self) -> Embedder:
         if self._loaded is None:
             self._loaded = self._load()

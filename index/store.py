@@ -350,7 +350,7 @@ class Store:
         query = query.distance_type("cosine")
         if where:
             query = query.where(where, prefilter=True)
-        rows = query.select(_PASSAGE_COLUMNS).limit(limit).to_arrow().to_pylist()
+        rows = query.select([*_PASSAGE_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
         return [_passage(row, 1.0 - float(row["_distance"])) for row in rows]
 
     def text_search(self, text: str, limit: int, where: str | None = None) -> list[Passage]:
@@ -361,7 +361,7 @@ class Store:
         query = table.search(text, query_type="fts", fts_columns="search_text")
         if where:
             query = query.where(where, prefilter=True)
-        rows = query.select(_PASSAGE_COLUMNS).limit(limit).to_arrow().to_pylist()
+        rows = query.select([*_PASSAGE_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
         return [_passage(row, float(row["_score"])) for row in rows]
 
     def _ensure_fts(self, table: Any) -> None:

@@ -20,6 +20,22 @@ from ingest.cleaning import search_text
 from ingest.entries import Entry
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+# Sentence ends for paragraphs too long for one passage. The splitter's default is NLTK's
+# punkt, whose import alone costs seconds per process; prose splits well enough on
+# terminal punctuation followed by whitespace.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences with their trailing whitespace, so that they join back into ``text``."""
+    pieces = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        pieces.append(text[start : match.end()])
+        start = match.end()
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,7 @@ class Chunker:
             chunk_overlap=min(chunk_overlap, chunk_tokens // 4),
             include_metadata=False,
             include_prev_next_rel=False,
+            chunking_tokenizer_fn=split_sentences,
         )
         self._encode: Callable[[str], Sequence[int]] = get_tokenizer()
 

@@ -112,7 +112,8 @@ def test_markdown_journal_splits_at_dated_headings() -> None:
     assert result.source_text == JOURNAL_MD
     intro, move, rain = result.entries  # the empty 2019-03-05 entry is dropped
     assert intro.text == "# Journal\n\nKept since the move. #intro"
-    assert (intro.date, intro.date_source) == (MTIME_DATE, DateSource.FILE_TIME)
+    # The preamble takes the date of the first entry, not the file's mtime.
+    assert (intro.date, intro.date_source) == (dt.date(2019, 3, 4), DateSource.HEADING)
     assert move.text.startswith("## 2019-03-04 — the move\n")
     assert move.text.endswith("## 2019-03-09\n```")  # the fenced heading is not a heading
     assert (move.date, move.date_source, move.title) == (D, DateSource.HEADING, "the move")

@@ -46,7 +46,14 @@ class Services:
                 hint="Pass --archive PATH, set PONDER_ARCHIVE, or set [archive] path in "
                 f"{self.loaded.config_file}.",
             )
-        if not path.is_dir():
+        try:
+            is_folder = path.is_dir()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot open the archive folder {path}: {exc.strerror}",
+                hint="Check the folder's permissions.",
+            ) from None
+        if not is_folder:
             raise ConfigError(
                 f"the archive folder {path} does not exist or is not a folder",
                 hint="Check --archive / PONDER_ARCHIVE.",

@@ -176,12 +176,18 @@ def _dated_entries(
         or (level < DATE_LINE_LEVEL and mark.level < level)
     ]
     bounds = [mark.start for mark in cuts] + [end]
-    entries = _gap_entry(doc, start, bounds[0], marks)
+    # Undated text between dated sections takes the date of the section it sits in (a
+    # journal's preamble, that of the first entry) rather than the file's mtime, which
+    # would put a 2013 journal's introduction in the year it was last saved.
+    first_dated = next(dated[mark][0] for mark in cuts if mark in dated)
+    entries = _gap_entry(doc, start, bounds[0], marks, first_dated)
+    current = first_dated
     for mark, section_end in zip(cuts, bounds[1:], strict=True):
         if mark.level == level and mark in dated:
+            current = dated[mark][0]
             entries += _heading_entry(doc, mark, section_end, dated[mark])
         else:
-            entries += _gap_entry(doc, mark.start, section_end, marks)
+            entries += _gap_entry(doc, mark.start, section_end, marks, current)
     return entries
 
 
@@ -195,17 +201,20 @@ def _heading_entry(
     return [_entry(doc, text_start, text_end, when, DateSource.HEADING, title)]
 
 
-def _gap_entry(doc: Document, start: int, end: int, marks: Sequence[Mark]) -> list[Entry]:
+def _gap_entry(
+    doc: Document, start: int, end: int, marks: Sequence[Mark], section_date: dt.date
+) -> list[Entry]:
     """Text outside dated sections (before the first, or under an undated heading).
 
     It is an entry only when it has words besides headings and tags: a lone "# Journal"
-    title above the entries is not writing of its own.
+    title above the entries is not writing of its own. Front matter still dates it first;
+    otherwise the neighbouring dated heading does.
     """
     inside = [mark for mark in marks if start <= mark.start < end]
     if not has_words(_HASHTAG.sub("", _without(doc.source, start, end, inside))):
         return []
     text_start, text_end = trimmed(doc.source, start, end)
-    when, source = pick_date(doc, doc.source[text_start:text_end], None)
+    when, source = pick_date(doc, doc.source[text_start:text_end], section_date)
     return [_entry(doc, text_start, text_end, when, source, None)]
 
 

@@ -1,0 +1,92 @@
+"""Passages keep their exact span in the source, and edits stay local."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.chunking import Chunker, chunk_ids, locate
+from ingest.entries import DateSource, Entry, Markup
+
+WORDS = st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=12)
+SENTENCE = st.lists(WORDS, min_size=1, max_size=25).map(lambda ws: " ".join(ws) + ".")
+PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=12).map(" ".join)
+SEPARATOR = st.sampled_from(["\n\n", "\n\n\n", "\r\n\r\n", "\n  \n", "\n\t\n\n"])
+
+
+def entry(source: str, start: int, end: int) -> Entry:
+    return Entry(
+        text=source[start:end],
+        start=start,
+        end=end,
+        date=dt.date(2014, 3, 2),
+        date_source=DateSource.HEADING,
+        markup=Markup.MARKDOWN,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    paragraphs=st.lists(PARAGRAPH, min_size=1, max_size=12),
+    separator=SEPARATOR,
+    prefix=st.text(max_size=30),
+    tokens=st.sampled_from([32, 64, 200]),
+)
+def test_every_span_reproduces_its_text(
+    paragraphs: list[str], separator: str, prefix: str, tokens: int
+) -> None:
+    body = separator.join(paragraphs)
+    source = prefix + "\n\n" + body + "\n"
+    start = len(prefix) + 2
+    chunks = Chunker(tokens, 8).chunk(source, [entry(source, start, start + len(body))])
+    assert chunks
+    for chunk in chunks:
+        assert source[chunk.start : chunk.end] == chunk.text
+        assert chunk.text == chunk.text.strip()
+    # Every word of the entry is in some passage, in order.
+    covered = " ".join(c.text for c in chunks).split()
+    assert [w for w in covered if w in body.split()][: len(body.split())] or not body.split()
+
+
+def test_long_paragraph_is_split_and_located() -> None:
+    sentence = "The tide went out past the harbour wall and the gulls followed it. "
+    body = sentence * 80
+    source = "# Title\n\n" + body.strip()
+    chunks = Chunker(64, 8).chunk(source, [entry(source, 9, len(source))])
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert source[chunk.start : chunk.end] == chunk.text
+
+
+def test_locate_tolerates_rejoined_whitespace() -> None:
+    text = "One line.\nTwo   words here.\n\nThree."
+    assert locate(text, ["One line. Two words here.", "Three."]) == [(0, 27), (29, 35)]
+
+
+def test_a_one_line_edit_changes_one_passage() -> None:
+    paragraphs = [
+        f"Paragraph {i}. " + "I walked along the cliff path and thought about the year. " * 6
+        for i in range(12)
+    ]
+    chunker = Chunker(200, 0)
+
+    def texts(body: str) -> list[str]:
+        return [c.text for c in chunker.chunk(body, [entry(body, 0, len(body))])]
+
+    before = texts("\n\n".join(paragraphs))
+    paragraphs[5] = paragraphs[5].replace("Paragraph 5.", "Paragraph 5, and one more thing.")
+    after = texts("\n\n".join(paragraphs))
+    assert len(set(after) - set(before)) == 1
+
+
+def test_chunk_ids_depend_on_text_not_position() -> None:
+    source = "alpha para.\n\nbeta para.\n\nalpha para."
+    chunker = Chunker(4, 0)
+    chunks = chunker.chunk(source, [entry(source, 0, len(source))])
+    ids = chunk_ids("doc", chunks)
+    assert len(set(ids)) == len(ids)  # identical texts still get distinct ids
+    shifted = "new first para.\n\n" + source
+    moved = chunker.chunk(shifted, [entry(shifted, 0, len(shifted))])
+    assert set(ids) <= set(chunk_ids("doc", moved))
