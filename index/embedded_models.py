@@ -71,7 +71,12 @@ class SentenceTransformerEmbedder:
         self._model = model
         self._name = name
         self._batch_size = batch_size
-        self._dimension = int(model.get_sentence_embedding_dimension())
+        # Renamed in sentence-transformers 5; keep both spellings working.
+        dimension = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        self._dimension = int(dimension())
 
     @classmethod
     def load(cls, name: str, *, batch_size: int = 32) -> SentenceTransformerEmbedder:
@@ -80,7 +85,13 @@ class SentenceTransformerEmbedder:
         # Weights are local; make sure nothing tries a hub on the way.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # A weight-loading progress bar on every search is noise in a terminal.
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         return cls(model, _model_name(path), batch_size)

@@ -156,3 +156,16 @@ def test_ollama_down_is_one_clear_message(
     assert "Ollama is not reachable at http://127.0.0.1:9" in result.output
     assert "ollama serve" in result.output
     assert "Traceback" not in result.output
+
+
+def test_provider_error_names_the_runtime_the_index_was_built_with(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, archive: Path
+) -> None:
+    write(archive, "a.md", "text about the moor\n")
+    assert runner.invoke(cli, ["ingest"]).exit_code == 0  # built with the fake embedder
+    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "ollama")
+    monkeypatch.setenv("PONDER_OLLAMA__HOST", "http://127.0.0.1:9")
+    result = runner.invoke(cli, ["search", "moor"])
+    assert result.exit_code == 1
+    assert "built with fake-hashing-256" in result.output
+    assert "PONDER_EMBEDDINGS__PROVIDER=fake" in result.output

@@ -11,7 +11,7 @@ from typing import Any
 
 from config import ConfigError, LoadedSettings, Settings
 from config.loader import index_uri
-from index.embeddings import EmbedderChoice, choose_embedder
+from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
 from index.lock import WriterLock, command_line
 from index.search import Searcher
 from index.status import IndexStatus, index_status
@@ -19,6 +19,12 @@ from index.store import Store
 from ingest.sync import ProgressCallback, Syncer, SyncReport
 
 LAST_SYNC_FILE = "last_sync.json"
+# Which provider makes an index's recorded model id (see each Embedder.model_id).
+_MODEL_PROVIDERS = (
+    ("sentence-transformers/", "embedded"),
+    ("ollama/", "ollama"),
+    ("fake-", "fake"),
+)
 
 
 @dataclass
@@ -71,8 +77,29 @@ class Services:
 
     def embedder(self) -> EmbedderChoice:
         if self._embedder is None:
-            self._embedder = choose_embedder(self.settings)
+            try:
+                self._embedder = choose_embedder(self.settings)
+            except ProviderUnavailable as exc:
+                raise self._with_index_hint(exc) from None
         return self._embedder
+
+    def _with_index_hint(self, exc: ProviderUnavailable) -> ProviderUnavailable:
+        """Name the runtime the existing index was built with, when that is not the one asked."""
+        meta = self.store.meta()
+        provider = self.settings.embeddings.provider
+        if meta is None or provider == "auto":
+            return exc
+        built_with = next(
+            (name for prefix, name in _MODEL_PROVIDERS if meta.embedding_model.startswith(prefix)),
+            "",
+        )
+        if not built_with or built_with == provider:
+            return exc
+        return ProviderUnavailable(
+            str(exc),
+            hint=f"{exc.hint} This index was built with {meta.embedding_model}: "
+            f"PONDER_EMBEDDINGS__PROVIDER={built_with} uses it.",
+        )
 
     def writer_lock(self) -> WriterLock:
         return WriterLock(self.data_dir, command_line())
