@@ -2,109 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import json
 import logging
-import os
 import sys
 import textwrap
-import traceback
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from config import ConfigError, load_settings
-from index.embeddings import ProviderUnavailable
-from index.lock import LockHeld
 from index.records import Passage
 from index.search import DateRange
-from index.store import StoreError
 from ingest.sync import Progress, SyncReport
-from ui.services import Services
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-# Errors that carry a hint and become a message, never a traceback.
-_USER_ERRORS = (ConfigError, StoreError, ProviderUnavailable, LockHeld)
-
-
-class PonderGroup(click.Group):
-    """Turns ponder's errors into one clear message with its fix."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except _USER_ERRORS as exc:
-            hint = getattr(exc, "hint", "")
-            raise click.ClickException(f"{exc}\n  hint: {hint}" if hint else str(exc)) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            raise click.Abort() from None
-        except Exception as exc:  # the last line of defence: a bug, said plainly
-            if os.environ.get("PONDER_DEBUG"):
-                traceback.print_exc()
-            raise click.ClickException(
-                f"unexpected error: {type(exc).__name__}: {exc}\n"
-                "  hint: run again with PONDER_DEBUG=1 for the details, and report it."
-            ) from None
-
-
-def common_options(command: F) -> F:
-    """--archive, --data-dir and --config on every command (and on the group)."""
-
-    @click.option(
-        "--archive",
-        type=click.Path(path_type=Path, file_okay=False),
-        help="The folder of writing [env PONDER_ARCHIVE].",
-    )
-    @click.option(
-        "--data-dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        help="Where ponder keeps its index and state [env PONDER_DATA_DIR].",
-    )
-    @click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="A config file to use instead of the default one [env PONDER_CONFIG].",
-    )
-    @functools.wraps(command)
-    def wrapper(
-        *args: Any,
-        archive: Path | None,
-        data_dir: Path | None,
-        config_file: Path | None,
-        **kwargs: Any,
-    ) -> Any:
-        ctx = click.get_current_context()
-        flags = ctx.ensure_object(dict)
-        for key, value in (
-            ("archive", archive),
-            ("data_dir", data_dir),
-            ("config_file", config_file),
-        ):
-            if value is not None:
-                flags[key] = value
-        return command(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def services(extra: dict[str, Any] | None = None) -> Services:
-    flags = click.get_current_context().ensure_object(dict)
-    loaded = load_settings(
-        {
-            "archive.path": flags.get("archive"),
-            "index.data_dir": flags.get("data_dir"),
-            **(extra or {}),
-        },
-        config_file=flags.get("config_file"),
-    )
-    return Services(loaded)
+from ui.cli_support import Locked, PonderGroup, common_options, parse_date, services
 
 
 @click.group(cls=PonderGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,7 +45,7 @@ def cli(verbose: bool) -> None:
 def ingest(as_json: bool, wait: float) -> None:
     """Make the index match the archive folder (new, changed, moved, deleted files)."""
     app = services()
-    with _Locked(app, wait):
+    with Locked(app, wait):
         report = app.sync(progress=None if as_json else _progress_printer())
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
@@ -155,28 +65,12 @@ def reindex(as_json: bool, wait: float) -> None:
     Texts already embedded with that model come from the cache, not the model.
     """
     app = services()
-    with _Locked(app, wait):
+    with Locked(app, wait):
         report = app.reindex(progress=None if as_json else _progress_printer())
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
     else:
         _print_report(report)
-
-
-class _Locked:
-    def __init__(self, app: Services, wait: float) -> None:
-        self._lock = app.writer_lock()
-        self._wait = wait
-
-    def __enter__(self) -> None:
-        def tell(holder: Any) -> None:
-            who = holder.describe() if holder else "another ponder process"
-            click.echo(f"waiting for {who} to finish writing...", err=True)
-
-        self._lock.acquire(self._wait, on_wait=tell)
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
 
 
 def _progress_printer() -> Callable[[Progress], None] | None:
@@ -226,25 +120,6 @@ def _print_report(report: SyncReport) -> None:
 # -- search ---------------------------------------------------------------------
 
 
-def _parse_date(value: str | None, end: bool) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        if len(value) == 4 and value.isdigit():
-            return dt.date(int(value), 12, 31) if end else dt.date(int(value), 1, 1)
-        if len(value) == 7:
-            year, month = (int(p) for p in value.split("-"))
-            if end:
-                nxt = dt.date(year + month // 12, month % 12 + 1, 1)
-                return nxt - dt.timedelta(days=1)
-            return dt.date(year, month, 1)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD"
-        ) from None
-
-
 @cli.command()
 @common_options
 @click.argument("query")
@@ -263,7 +138,7 @@ def search(
     query: str, k: int | None, since: str | None, until: str | None, mode: str, as_json: bool
 ) -> None:
     """Find the passages of your writing that bear on QUERY."""
-    dates = DateRange(_parse_date(since, end=False), _parse_date(until, end=True))
+    dates = DateRange(parse_date(since, end=False), parse_date(until, end=True))
     app = services()
     hits = app.searcher().search(query, k=k, dates=dates, mode=mode)  # type: ignore[arg-type]
     if as_json:
@@ -396,6 +271,11 @@ def config_show(as_json: bool) -> None:
 def config_path() -> None:
     """Print where ponder reads its config file from."""
     click.echo(str(services().loaded.config_file))
+
+
+# -- commands defined in their own modules --------------------------------------------
+# Each module builds its click commands with ui.cli_support and is wired here, one line a
+# command: cli.add_command(module.command).
 
 
 def main() -> None:
