@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -298,24 +299,27 @@ def test_other_embedding_model_is_refused_until_reindex(
 def test_read_stable_gives_up_on_a_file_that_keeps_changing(tmp_path: Path) -> None:
     path = tmp_path / "busy.txt"
     path.write_text("start\n")
-    stop = threading.Event()
-
-    def scribble() -> None:
-        with path.open("a") as handle:
-            while not stop.is_set():
-                handle.write("more words\n" * 50)
-                handle.flush()
-
-    writer = threading.Thread(target=scribble)
-    writer.start()
+    # Another process (not a thread: no GIL to serialise us) appends without pause.
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nwith open(sys.argv[1], 'a') as f:\n"
+            "    while True:\n        f.write('more words ' * 4000); f.flush()",
+            str(path),
+        ]
+    )
     try:
+        deadline = time.monotonic() + 20
+        while path.stat().st_size < 1_000_000 and time.monotonic() < deadline:
+            time.sleep(0.01)
         info = path.stat()
         with pytest.raises(OSError, match="kept changing"):
-            for _ in range(20):  # the race is on our side almost always; be sure
+            for _ in range(50):  # each attempt reads a growing file three times
                 _read_stable(FoundFile("busy.txt", path, info.st_size, info.st_mtime_ns))
     finally:
-        stop.set()
-        writer.join()
+        writer.kill()
+        writer.wait()
 
 
 def test_report_json_has_the_documented_keys() -> None:
