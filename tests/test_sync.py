@@ -299,19 +299,24 @@ def test_other_embedding_model_is_refused_until_reindex(
 def test_read_stable_gives_up_on_a_file_that_keeps_changing(tmp_path: Path) -> None:
     path = tmp_path / "busy.txt"
     path.write_text("start\n")
-    # Another process (not a thread: no GIL to serialise us) appends without pause.
+    # Another process (not a thread: no GIL to serialise us) appends without pause. It
+    # stops by itself (10 s, 40 MB) so that a killed test run cannot leave it filling the
+    # disk.
     writer = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys\nwith open(sys.argv[1], 'a') as f:\n"
-            "    while True:\n        f.write('more words ' * 4000); f.flush()",
+            "import sys, time\nend = time.monotonic() + 10\n"
+            "with open(sys.argv[1], 'a') as f:\n"
+            "    for _ in range(160_000):\n"
+            "        f.write('w' * 255 + '\\n'); f.flush()\n"
+            "        if time.monotonic() > end: break",
             str(path),
         ]
     )
     try:
         deadline = time.monotonic() + 20
-        while path.stat().st_size < 1_000_000 and time.monotonic() < deadline:
+        while path.stat().st_size < 200_000 and time.monotonic() < deadline:
             time.sleep(0.01)
         info = path.stat()
         with pytest.raises(OSError, match="kept changing"):
