@@ -111,6 +111,7 @@ class Syncer:
         self._embedder = embedder
         self._settings = settings
         self._rules = IgnoreRules(settings.archive.ignore)
+        self._bound = False  # the index's meta names our embedder
         self._chunker: Chunker | None = None  # built on first use: llama-index is slow to import
         self._progress = progress or (lambda _p: None)
         self._clock = clock
@@ -328,7 +329,6 @@ class Syncer:
             t0 = time.perf_counter()
             fresh = self._embedder.embed_documents([wanted[h] for h in missing])
             report.timings.embed += time.perf_counter() - t0
-            self._store.bind_embedder(model, self._embedder.dimension)
             new = dict(zip(missing, np.asarray(fresh, dtype=np.float32), strict=True))
             t0 = time.perf_counter()
             self._store.cache_vectors(model, new)
@@ -336,6 +336,11 @@ class Syncer:
             vectors.update(new)
             missing_set = set(missing)
             report.chunks_embedded += sum(1 for p in plans if p.text_hash in missing_set)
+        if vectors and not self._bound:
+            # Also when every vector came from the cache (a reindex back to a model used
+            # before): the index must still record which model its vectors are from.
+            self._store.bind_embedder(model, len(next(iter(vectors.values()))))
+            self._bound = True
         return vectors
 
     def _record_rejected(self, rejected: Sequence[RejectedFile], report: SyncReport) -> None:

@@ -292,8 +292,11 @@ def test_other_embedding_model_is_refused_until_reindex(
     report = other.reindex()
     assert report.added == 1 and report.chunks_embedded > 0
     assert other.searcher().search("model")
-    again = make_app().reindex()  # back to the first model: every vector from the cache
+    first = make_app()
+    again = first.reindex()  # back to the first model: every vector from the cache
     assert again.chunks_embedded == 0 and again.chunks_reused > 0
+    meta = first.store.meta()
+    assert meta is not None and (meta.embedding_model, meta.dimension) == ("fake-hashing-256", 256)
 
 
 def test_read_stable_gives_up_on_a_file_that_keeps_changing(tmp_path: Path) -> None:
