@@ -169,3 +169,17 @@ def test_provider_error_names_the_runtime_the_index_was_built_with(
     assert result.exit_code == 1
     assert "built with fake-hashing-256" in result.output
     assert "PONDER_EMBEDDINGS__PROVIDER=fake" in result.output
+
+
+def test_second_writer_is_told_who_holds_the_index(runner: CliRunner, data_dir: Path) -> None:
+    from index.lock import WriterLock
+
+    holder = WriterLock(data_dir, "ponder watch")
+    holder.acquire()
+    try:
+        result = runner.invoke(cli, ["ingest", "--wait", "0.2"])
+    finally:
+        holder.release()
+    assert result.exit_code == 1
+    assert "`ponder watch`" in result.output and "is writing to the index" in result.output
+    assert "--wait" in result.output
