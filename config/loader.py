@@ -23,8 +23,10 @@ ENV_SHORTCUTS: dict[str, tuple[str, str]] = {
     "PONDER_DATA_DIR": ("index", "data_dir"),
 }
 ENV_CONFIG_FILE = "PONDER_CONFIG"
+# Where rebuildable files go (the assembled demo GGUF); a location, not a setting.
+ENV_CACHE_DIR = "PONDER_CACHE_DIR"
 # Variables under our prefix that are not settings.
-ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_FILE})
+ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_FILE, ENV_CACHE_DIR})
 
 
 class ConfigError(Exception):
@@ -50,6 +52,15 @@ def default_config_file() -> Path:
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("ponder", appauthor=False))
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ponder keeps files it can rebuild: ``$PONDER_CACHE_DIR`` or the platform's."""
+    env = os.environ if environ is None else environ
+    configured = env.get(ENV_CACHE_DIR)
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_cache_dir("ponder", appauthor=False))
 
 
 def load_settings(

@@ -26,6 +26,13 @@ class ArchiveSettings(_Section):
     max_file_mb: float = Field(
         default=20.0, gt=0, description="Files larger than this are skipped, with a reason."
     )
+    birth_year: int | None = Field(
+        default=None,
+        ge=1900,
+        le=2100,
+        description="The writer's birth year, so questions like 'in my twenties' become dates. "
+        "Empty: such phrases are noted and not applied.",
+    )
 
 
 class IndexSettings(_Section):
@@ -129,6 +136,22 @@ class WatchSettings(_Section):
     polling: bool = Field(default=False, description="Poll instead of OS events (network shares).")
 
 
+class AskSettings(_Section):
+    reply_tokens: int = Field(
+        default=1024,
+        ge=64,
+        description="Tokens of the context window kept free for the answer (at most a quarter "
+        "of the window); passages fill what the instructions and conversation leave.",
+    )
+    min_similarity: float | None = Field(
+        default=None,
+        ge=-1,
+        le=1,
+        description="Cosine similarity at which a passage counts as relevant without naming "
+        "the question's words. Empty: the value measured for the embedding model in use.",
+    )
+
+
 class UISettings(_Section):
     port: int = Field(default=8501, ge=1, le=65535, description="Port of the web app.")
 
@@ -162,5 +185,6 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    ask: AskSettings = Field(default_factory=AskSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     ui: UISettings = Field(default_factory=UISettings)

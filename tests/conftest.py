@@ -12,12 +12,22 @@ import pytest
 from config import load_settings
 from ui.services import Services
 
+pytest_plugins = ["tests.ollama_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_ARCHIVE = REPO / "sample" / "archive"
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the whole run: the embedded GGUF (250 MB) is assembled at most once."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, model_cache: Path
+) -> None:
     """No test sees the developer's config, data or Ollama."""
     home = tmp_path_factory.mktemp("home")
     for name in list(os.environ):
@@ -27,6 +37,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("PONDER_CACHE_DIR", str(model_cache))
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import click
 from index.records import Passage
 from index.search import DateRange
 from ingest.sync import Progress, SyncReport
+from ingest.watcher import read_state
+from ui import cli_models, cli_watch
 from ui.cli_support import Locked, PonderGroup, common_options, parse_date, services
 
 
@@ -192,11 +194,14 @@ def status(as_json: bool) -> None:
         "chunks": state.chunk_count,
         "embedding_model": meta.embedding_model if meta else None,
         "dimension": meta.dimension if meta else None,
+        "embedding_provider": _provider_status(app.embedder),
+        "chat_provider": _provider_status(app.chat),
         "date_range": [
             state.first_date.isoformat() if state.first_date else None,
             state.last_date.isoformat() if state.last_date else None,
         ],
         "last_sync": last_sync.get("finished_at") if last_sync else None,
+        "watcher": read_state(app.data_dir),
         "size_bytes": state.size_bytes,
         "problems": [
             {"path": d.path, "status": d.status.value, "reason": d.reason} for d in state.problems()
@@ -217,13 +222,44 @@ def status(as_json: bool) -> None:
     if state.first_date:
         click.echo(f"Written:     {state.first_date} to {state.last_date}")
     click.echo(f"Embeddings:  {data['embedding_model'] or '(none yet)'}")
+    click.echo(f"Embedder:    {_provider_line(data['embedding_provider'])}")
+    click.echo(f"Chat model:  {_provider_line(data['chat_provider'])}")
     click.echo(f"Last sync:   {data['last_sync'] or 'never'}")
+    click.echo(f"Watcher:     {_watcher_line(data['watcher'])}")
     if state.size_bytes is not None:
         click.echo(f"On disk:     {state.size_bytes / 1e6:.1f} MB")
     for doc in state.problems():
         click.echo(f"  {doc.status.value:8} {doc.path}: {doc.reason}")
     for doc in state.warnings():
         click.echo(f"  warning  {doc.path}: {doc.reason}")
+
+
+def _provider_status(choose: Callable[[], Any]) -> dict[str, str]:
+    """Which runtime is in use and why, or why none can be: never a failed status."""
+    try:
+        choice = choose()
+    except Exception as exc:  # status is where a broken provider gets diagnosed, so report it
+        hint = getattr(exc, "hint", "")
+        return {"error": f"{exc} (hint: {hint})" if hint else str(exc)}
+    return {"provider": choice.provider, "reason": choice.reason}
+
+
+def _watcher_line(state: dict[str, Any] | None) -> str:
+    if not state or not state.get("alive"):
+        return "not running (`ponder watch` or `ponder ui` keep the index in step)"
+    line = (
+        f"{state['mode']} since {state['running_since']} (pid {state['pid']}); "
+        f"last event {state['last_event'] or 'none'}, last sync {state['last_sync'] or 'none'}, "
+        f"{state['queue']} change(s) queued"
+    )
+    failures = state.get("failures") or []
+    return line + (f", {len(failures)} failure(s)" if failures else "")
+
+
+def _provider_line(entry: dict[str, str]) -> str:
+    if "error" in entry:
+        return f"unavailable: {entry['error']}"
+    return f"{entry['provider']} ({entry['reason']})"
 
 
 # -- config ---------------------------------------------------------------------
@@ -276,6 +312,8 @@ def config_path() -> None:
 # -- commands defined in their own modules --------------------------------------------
 # Each module builds its click commands with ui.cli_support and is wired here, one line a
 # command: cli.add_command(module.command).
+cli.add_command(cli_watch.watch)
+cli.add_command(cli_models.models)
 
 
 def main() -> None:

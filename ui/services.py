@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,12 +12,15 @@ from typing import Any
 
 from config import ConfigError, LoadedSettings, Settings
 from config.loader import index_uri
+from index.chat import ChatChoice, choose_chat
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
 from index.lock import WriterLock, command_line
 from index.search import Searcher
 from index.status import IndexStatus, index_status
 from index.store import Store
+from ingest.discover import IgnoreRules
 from ingest.sync import ProgressCallback, Syncer, SyncReport
+from ingest.watcher import Watcher
 
 LAST_SYNC_FILE = "last_sync.json"
 # Which provider makes an index's recorded model id (see each Embedder.model_id).
@@ -33,6 +37,8 @@ class Services:
 
     loaded: LoadedSettings
     _embedder: EmbedderChoice | None = field(default=None, init=False)
+    _chat: ChatChoice | None = field(default=None, init=False)
+    _syncer: Syncer | None = field(default=None, init=False)
 
     @property
     def settings(self) -> Settings:
@@ -83,6 +89,11 @@ class Services:
                 raise self._with_index_hint(exc) from None
         return self._embedder
 
+    def chat(self) -> ChatChoice:
+        if self._chat is None:
+            self._chat = choose_chat(self.settings)
+        return self._chat
+
     def _with_index_hint(self, exc: ProviderUnavailable) -> ProviderUnavailable:
         """Name the runtime the existing index was built with, when that is not the one asked."""
         meta = self.store.meta()
@@ -107,8 +118,9 @@ class Services:
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Make the index match the archive (the caller holds the writer lock)."""
         archive = self.archive
-        syncer = Syncer(archive, self.store, self.embedder().embedder, self.settings, progress)
-        report = syncer.sync()
+        if self._syncer is None:  # kept: its splitter and model load once per process
+            self._syncer = Syncer(archive, self.store, self.embedder().embedder, self.settings)
+        report = self._syncer.sync(progress)
         self._record_sync(report)
         return report
 
@@ -116,7 +128,22 @@ class Services:
         """Rebuild the index with the configured embedder; the cache spares what it can."""
         _ = self.archive, self.embedder()  # fail here, before dropping anything
         self.store.reset()
+        self._syncer = None  # it remembers having recorded the model in the dropped meta
         return self.sync(progress)
+
+    def watcher(self, on_sync: Callable[[SyncReport], None] | None = None) -> Watcher:
+        """The folder watcher over this archive (the caller holds the writer lock)."""
+        watch = self.settings.watch
+        return Watcher(
+            self.archive,
+            self.data_dir,
+            self.sync,
+            IgnoreRules(self.settings.archive.ignore),
+            debounce_seconds=watch.debounce_seconds,
+            reconcile_seconds=watch.reconcile_minutes * 60,
+            polling=watch.polling,
+            on_sync=on_sync,
+        )
 
     def searcher(self) -> Searcher:
         return Searcher(self.store, self.embedder().embedder, self.settings.search)
