@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ponder's two quick-start commands, needing nothing but Python 3.11+.
 
-    python3 tasks.py run     # set up .venv, index the sample archive, search it
+    python3 tasks.py run     # set up .venv, index the sample archive, open the app on it
     python3 tasks.py test    # set up .venv, lint, type-check and run the whole test suite
 
 Setup is idempotent and skipped when pyproject.toml has not changed since the last one.
@@ -65,9 +65,10 @@ def cmd_run() -> None:
         "PONDER_LLM__PROVIDER": os.environ.get("PONDER_LLM__PROVIDER", "auto"),
     }
     ponder("ingest", env=env)
-    ponder("status", env=env)
-    for query in ("leaving the city for the sea", "my father in hospital"):
-        ponder("search", query, "--k", "3", env=env)
+    port = env.get("PONDER_UI__PORT", "8501")
+    print(f"\nponder is starting: open http://127.0.0.1:{port} (Ctrl-C to stop)\n", flush=True)
+    # exec: Ctrl-C and SIGTERM reach the app itself, which stops its watcher cleanly.
+    os.execve(BIN / "ponder", ["ponder", "ui"], env)
 
 
 def cmd_test(pytest_args: list[str]) -> None:

@@ -120,7 +120,12 @@ class SearchSettings(_Section):
     candidates: int = Field(
         default=60, ge=1, le=2000, description="Candidates each retriever gives the fusion."
     )
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    rrf_k: int = Field(
+        default=5,
+        ge=1,
+        description="Reciprocal-rank-fusion constant: small lets a passage first in one list "
+        "outrank ones middling in both (measured in BENCHMARKS.md).",
+    )
     per_entry: int = Field(
         default=2, ge=1, description="Most passages one entry may hold in a result."
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -86,22 +86,61 @@ class Searcher:
 def reciprocal_rank_fusion(
     vector_hits: Sequence[Passage], text_hits: Sequence[Passage], rrf_k: int
 ) -> list[Passage]:
-    """Fuse two rankings: score = sum of 1 / (rrf_k + rank) over the lists a passage is in.
+    """Fuse two rankings by reciprocal rank, entry by entry: sum of 1 / (rrf_k + rank).
 
-    Rank-based, so cosine similarities and BM25 scores never need a common scale.
+    An entry ranks in each list where its best passage does, and scores the sum over the
+    lists of 1 / (rrf_k + that rank). Each entry's best passage (by the same sum over its
+    own ranks) carries the entry's score; its other passages keep their own, lower, score,
+    so they come after the best passages of other entries unless they are strong on their
+    own. Every passage of either list is returned, with its ranks in both.
+
+    Why entries: the words a question remembers and the passage nearest to it in meaning
+    are often in different passages of one entry (one paragraph names the place, the next
+    says what happened). Fused passage by passage, such an entry, first in one list and
+    absent from the other, loses to passages that are middling in both; fused as an entry,
+    both lists vouch for it. Rank-based, so cosine similarities and BM25 scores never need
+    a common scale. ``search.rrf_k`` is small (5): with the classic 60, a passage first in
+    one list scores below one twentieth in both, and paraphrased questions, which full text
+    mostly misses, lost their best vector hits (BENCHMARKS.md, "Retrieval").
     """
-    scores: dict[str, float] = {}
+    passage_score: dict[str, float] = defaultdict(float)
+    entry_score: dict[tuple[str, int], float] = defaultdict(float)
     vector_rank: dict[str, int] = {}
     text_rank: dict[str, int] = {}
     passages: dict[str, Passage] = {}
+    members: dict[tuple[str, int], list[str]] = defaultdict(list)
     for ranks, hits in ((vector_rank, vector_hits), (text_rank, text_hits)):
+        entry_rank: dict[tuple[str, int], int] = {}
         for rank, hit in enumerate(hits, start=1):
             if hit.chunk_id in ranks:
                 continue
             ranks[hit.chunk_id] = rank
-            scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + 1.0 / (rrf_k + rank)
-            passages.setdefault(hit.chunk_id, hit)
-    ordered = sorted(scores, key=lambda cid: (-scores[cid], cid))
+            passage_score[hit.chunk_id] += 1.0 / (rrf_k + rank)
+            entry = (hit.doc_id, hit.entry_index)
+            entry_rank.setdefault(entry, len(entry_rank) + 1)
+            if hit.chunk_id not in passages:
+                passages[hit.chunk_id] = hit
+                members[entry].append(hit.chunk_id)
+        for entry, rank in entry_rank.items():
+            entry_score[entry] += 1.0 / (rrf_k + rank)
+    scores: dict[str, float] = {}
+    for entry, chunk_ids in members.items():
+        best, *others = sorted(chunk_ids, key=lambda cid: (-passage_score[cid], cid))
+        scores[best] = entry_score[entry]
+        for cid in others:  # never above the entry: an entry ranks no lower than its passages
+            scores[cid] = passage_score[cid]
+    # Equal scores are common with a small constant (third in one list, third in the
+    # other): the vector rank decides, as the stronger retriever on every set measured.
+    unranked = len(passages) + 1
+    ordered = sorted(
+        scores,
+        key=lambda cid: (
+            -scores[cid],
+            vector_rank.get(cid, unranked),
+            text_rank.get(cid, unranked),
+            cid,
+        ),
+    )
     return [
         replace(
             passages[cid],

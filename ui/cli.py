@@ -15,7 +15,7 @@ from index.records import Passage
 from index.search import DateRange
 from ingest.sync import Progress, SyncReport
 from ingest.watcher import read_state
-from ui import cli_models, cli_watch
+from ui import cli_ask, cli_eval, cli_models, cli_ui, cli_watch
 from ui.cli_support import Locked, PonderGroup, common_options, parse_date, services
 
 
@@ -313,7 +313,12 @@ def config_path() -> None:
 # Each module builds its click commands with ui.cli_support and is wired here, one line a
 # command: cli.add_command(module.command).
 cli.add_command(cli_watch.watch)
+cli.add_command(cli_eval.eval_command)
 cli.add_command(cli_models.models)
+cli.add_command(cli_ui.ui)
+cli.add_command(cli_ask.ask)
+cli.add_command(cli_ask.chat)
+cli.add_command(cli_ask.conversations)
 
 
 def main() -> None:

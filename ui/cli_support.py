@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import click
 
 from config import ConfigError, load_settings
+from index.chat import ChatFailed
+from index.conversations import ConversationError
 from index.embeddings import ProviderUnavailable
 from index.lock import LockHeld
 from index.store import StoreError
@@ -27,6 +29,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     StoreError,
     ProviderUnavailable,
     LockHeld,
+    ChatFailed,
+    ConversationError,
 )
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from config import ConfigError, LoadedSettings, Settings
 from config.loader import index_uri
+from index.answer import Asker
 from index.chat import ChatChoice, choose_chat
+from index.conversations import Conversations
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
 from index.lock import WriterLock, command_line
 from index.search import Searcher
@@ -147,6 +149,13 @@ class Services:
 
     def searcher(self) -> Searcher:
         return Searcher(self.store, self.embedder().embedder, self.settings.search)
+
+    def asker(self) -> Asker:
+        """Questions about the archive, answered by the chat model from its passages."""
+        return Asker(self.searcher(), self.store, self.chat().model, self.settings)
+
+    def conversations(self) -> Conversations:
+        return Conversations(self.data_dir / "conversations")
 
     def status(self) -> IndexStatus:
         return index_status(self.store)

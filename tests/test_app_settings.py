@@ -1,0 +1,105 @@
+"""The settings page against the Ollama test server: providers and why, models, pulls, saving."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app_support import app_test, close_runtimes, fake_env, frame, texts
+from tests.ollama_server import OllamaServer
+from ui import runtime
+
+
+@pytest.fixture(autouse=True)
+def _runtimes() -> Iterator[None]:
+    yield
+    close_runtimes()
+
+
+@pytest.fixture
+def with_ollama(
+    archive: Path, data_dir: Path, ollama_server: OllamaServer, monkeypatch: pytest.MonkeyPatch
+) -> OllamaServer:
+    fake_env(
+        monkeypatch,
+        archive,
+        data_dir,
+        ollama__host=ollama_server.url,
+        embeddings__provider="ollama",
+        llm__provider="ollama",
+    )
+    return ollama_server
+
+
+def _config_file() -> Path:
+    app = runtime.current()
+    assert app.services is not None
+    return app.services.loaded.config_file
+
+
+def test_shows_the_providers_in_use_and_why_and_ollamas_models(with_ollama: OllamaServer) -> None:
+    at = app_test("app_pages/settings.py")
+    assert not at.exception
+    page = texts(at)
+    assert "ollama/nomic-embed-text" in page and "ollama/llama3.1:8b" in page
+    assert "configured: ollama" in page
+    models = {row["model"]: row for row in frame(at, "context length")}
+    assert models["llama3.1:8b"]["context length"] == 131072
+    assert models["llama3.1:8b"]["ponder uses it for"] == "chat"
+    assert models["nomic-embed-text:latest"]["ponder uses it for"] == "embeddings"
+    assert models["nomic-embed-text:latest"]["family"] == "nomic-bert"
+    where = {row["what"]: row["where"] for row in frame(at, "where")}
+    assert where["Data folder"].endswith("data")
+
+
+def test_pulls_a_model_with_progress_then_chooses_it(with_ollama: OllamaServer) -> None:
+    at = app_test("app_pages/settings.py")
+    pull = next(t for t in at.text_input if t.label == "Pull a model")
+    pull.set_value("qwen2.5:0.5b")
+    next(b for b in at.button if b.label == "Pull").click().run()
+    job = runtime.current().jobs.latest("pull")
+    assert job is not None
+    assert job.wait(30)
+    assert job.status == "done", job.error
+    assert job.total > 0 and job.done == job.total  # byte progress of the last layer
+    at.run()
+    assert "qwen2.5:0.5b" in {row["model"] for row in frame(at, "context length")}
+    assert "Pulling qwen2.5:0.5b: done" in texts(at)
+
+    chat = next(s for s in at.selectbox if s.label == "Chat model")
+    chat.set_value("qwen2.5:0.5b")
+    next(b for b in at.button if b.label == "Save models").click().run()
+    assert not at.exception
+    assert 'ollama_model = "qwen2.5:0.5b"' in _config_file().read_text()
+    assert "ollama/qwen2.5:0.5b" in texts(at)  # the services were rebuilt with it
+
+
+def test_a_failed_pull_says_why(with_ollama: OllamaServer) -> None:
+    at = app_test("app_pages/settings.py")
+    next(t for t in at.text_input if t.label == "Pull a model").set_value("no-such-model")
+    next(b for b in at.button if b.label == "Pull").click().run()
+    job = runtime.current().jobs.latest("pull")
+    assert job is not None and job.wait(30)
+    at.run()
+    assert job.status == "failed"
+    assert "could not pull no-such-model" in texts(at)
+
+
+def test_without_ollama_it_explains_and_offers_the_embedded_mode(
+    archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_env(
+        monkeypatch,
+        archive,
+        data_dir,
+        ollama__host="http://127.0.0.1:9",  # discard port: nothing answers
+        llm__provider="ollama",
+    )
+    at = app_test("app_pages/settings.py")
+    assert not at.exception
+    page = texts(at)
+    assert "Ollama is not reachable at http://127.0.0.1:9" in page
+    assert "ollama serve" in page and "ollama pull nomic-embed-text" in page
+    assert "embedded mode" in page

@@ -1,0 +1,1 @@
+"""The app's pages: Streamlit scripts that ui/app.py's navigation runs, layout and state only."""
