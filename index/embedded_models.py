@@ -97,6 +97,9 @@ class SentenceTransformerEmbedder:
             or model.get_sentence_embedding_dimension
         )
         self._dimension = int(dimension())
+        # One model, used by the app's chat and its watcher threads: encode one at a time
+        # (the thread setting below is process-wide).
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, name: str, *, batch_size: int = 32) -> SentenceTransformerEmbedder:
@@ -127,6 +130,25 @@ class SentenceTransformerEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> Matrix:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
+        with self._lock:
+            return self._encode(texts)
+
+    def embed_query(self, text: str) -> Vector:
+        # One short text gains nothing from torch's thread pool and, on a busy machine,
+        # loses a lot to it: measured 811 ms with the default threads against 38 ms with
+        # one, on two loaded cores (BENCHMARKS.md, the web app).
+        import torch
+
+        with self._lock:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                vector: Vector = self._encode([text])[0]
+            finally:
+                torch.set_num_threads(threads)
+        return vector
+
+    def _encode(self, texts: Sequence[str]) -> Matrix:
         vectors = self._model.encode(
             list(texts),
             batch_size=self._batch_size,
@@ -135,10 +157,6 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return normalize(vectors)
-
-    def embed_query(self, text: str) -> Vector:
-        vector: Vector = self.embed_documents([text])[0]
-        return vector
 
 
 # --- chat: llama-cpp-python on a GGUF file ------------------------------------------------

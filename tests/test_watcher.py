@@ -260,3 +260,29 @@ def test_watch_command_stops_cleanly_on_sigterm_and_holds_the_lock(
             proc.wait()
     state = json.loads((data_dir / "watcher.json").read_text())
     assert state["mode"] == "stopped"
+
+
+def test_periodic_reconcile_catches_what_no_event_reported(
+    make_app: AppFactory, archive: Path, tmp_path: Path
+) -> None:
+    from watchdog.observers.polling import PollingObserver
+
+    from ingest.discover import IgnoreRules
+
+    app = make_app()
+    deaf = Watcher(  # an observer that is alive but reports nothing for an hour
+        archive,
+        app.data_dir,
+        app.sync,
+        IgnoreRules(),
+        debounce_seconds=0.2,
+        reconcile_seconds=1.0,
+        observer_factory=lambda: PollingObserver(timeout=3600),
+    )
+    deaf.start()
+    try:
+        wait_until(lambda: deaf.state.syncs >= 1, "the catch-up sync")
+        write(archive, "unreported.md", note("no event for this"))
+        settles_to_fresh_ingest(app, make_app, tmp_path)
+    finally:
+        deaf.stop()
