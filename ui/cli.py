@@ -16,7 +16,7 @@ from index.search import DateRange
 from ingest.sync import Progress, SyncReport
 from ingest.watcher import read_state
 from ui import cli_ask, cli_eval, cli_models, cli_ui, cli_watch
-from ui.cli_support import Locked, PonderGroup, common_options, parse_date, services
+from ui.cli_support import Locked, PonderGroup, common_options, parse_date, services, wait_option
 
 
 @click.group(cls=PonderGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,13 +37,7 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-@click.option(
-    "--wait",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for another ponder writing to the same index.",
-)
+@wait_option
 def ingest(as_json: bool, wait: float) -> None:
     """Make the index match the archive folder (new, changed, moved, deleted files)."""
     app = services()
@@ -58,9 +52,7 @@ def ingest(as_json: bool, wait: float) -> None:
 @cli.command()
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-@click.option(
-    "--wait", type=float, default=30.0, show_default=True, help="Seconds to wait for the lock."
-)
+@wait_option
 def reindex(as_json: bool, wait: float) -> None:
     """Rebuild the index with the configured embedding model.
 

@@ -110,6 +110,15 @@ def services(extra: dict[str, Any] | None = None) -> Services:
     return Services(loaded)
 
 
+wait_option = click.option(
+    "--wait",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for another ponder writing to the same index.",
+)
+
+
 class Locked:
     """The writer lock for a CLI command, saying whom it waits for."""
 

@@ -8,7 +8,7 @@ from types import FrameType
 import click
 
 from ingest.sync import SyncReport
-from ui.cli_support import Locked, common_options, services
+from ui.cli_support import Locked, common_options, services, wait_option
 
 
 @click.command()
@@ -19,13 +19,7 @@ from ui.cli_support import Locked, common_options, services
     default=None,
     help="Poll the folder instead of OS events (network shares) [watch.polling].",
 )
-@click.option(
-    "--wait",
-    type=float,
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for another ponder writing to the same index.",
-)
+@wait_option
 def watch(polling: bool | None, wait: float) -> None:
     """Sync now, then again within a second of every change, until Ctrl-C or SIGTERM."""
     app = services({"watch.polling": polling})
