@@ -15,11 +15,26 @@ from index.records import Passage
 from index.search import DateRange
 from ingest.sync import Progress, SyncReport
 from ingest.watcher import read_state
-from ui import cli_ask, cli_eval, cli_models, cli_ui, cli_watch
 from ui.cli_support import Locked, PonderGroup, common_options, parse_date, services, wait_option
 
+# Commands that live in their own modules (built with ui.cli_support), one line each,
+# imported only when they run.
+LAZY_COMMANDS = {
+    "watch": "ui.cli_watch:watch",
+    "eval": "ui.cli_eval:eval_command",
+    "models": "ui.cli_models:models",
+    "ui": "ui.cli_ui:ui",
+    "ask": "ui.cli_ask:ask",
+    "chat": "ui.cli_ask:chat",
+    "conversations": "ui.cli_ask:conversations",
+}
 
-@click.group(cls=PonderGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=PonderGroup,
+    lazy_commands=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what ponder decides and why.")
 @common_options
 @click.version_option(package_name="ponder", message="ponder %(version)s")
@@ -299,18 +314,6 @@ def config_show(as_json: bool) -> None:
 def config_path() -> None:
     """Print where ponder reads its config file from."""
     click.echo(str(services().loaded.config_file))
-
-
-# -- commands defined in their own modules --------------------------------------------
-# Each module builds its click commands with ui.cli_support and is wired here, one line a
-# command: cli.add_command(module.command).
-cli.add_command(cli_watch.watch)
-cli.add_command(cli_eval.eval_command)
-cli.add_command(cli_models.models)
-cli.add_command(cli_ui.ui)
-cli.add_command(cli_ask.ask)
-cli.add_command(cli_ask.chat)
-cli.add_command(cli_ask.conversations)
 
 
 def main() -> None:

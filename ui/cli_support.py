@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import os
 import traceback
 from collections.abc import Callable
@@ -35,7 +36,26 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 
 
 class PonderGroup(click.Group):
-    """Turns ponder's errors into one clear message with its fix."""
+    """Turns ponder's errors into one clear message with its fix, and imports each
+    command's module only when that command runs (``lazy_commands``: name -> "module:attr").
+
+    Importing every command up front (the web app pulls in Streamlit, asking pulls in the
+    answer pipeline) made every command pay for all of them before doing anything.
+    """
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._lazy = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self._lazy and name not in self.commands:
+            module, _, attr = self._lazy[name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
