@@ -21,7 +21,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS
+from lancedb.index import FTS, HnswSq
 
 from index.records import (
     ChunkRecord,
@@ -34,6 +34,14 @@ from index.records import (
 
 SCHEMA_VERSION = 1
 _IN_BATCH = 500  # ids per SQL IN (...) list
+# Vector search scans every vector until the archive is large. At 100,000 passages the scan
+# took 60-180 ms on a shared 2-core machine, the whole budget of a question; an HNSW graph
+# answers in under 10 ms. Below this size the scan is fast enough and exact, and building
+# the graph would cost minutes for nothing (BENCHMARKS.md, "Retrieval").
+VECTOR_INDEX_MIN_ROWS = 50_000
+# Graph candidates explored per passage wanted: generous, because a neighbour the graph
+# misses is a passage of the writer's that no question can reach.
+_EF_PER_RESULT = 10
 
 DOCUMENTS = "documents"
 CHUNKS = "chunks"
@@ -348,6 +356,8 @@ class Store:
             return []
         query = table.search(np.asarray(vector, dtype=np.float32), query_type="vector")
         query = query.distance_type("cosine")
+        if self.vector_index_type() is not None:
+            query = query.ef(max(_EF_PER_RESULT * limit, 100))
         if where:
             query = query.where(where, prefilter=True)
         rows = query.select([*_PASSAGE_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
@@ -367,6 +377,26 @@ class Store:
     def _ensure_fts(self, table: Any) -> None:
         if not any(index.index_type == "FTS" for index in table.list_indices()):
             table.create_index("search_text", config=FTS(with_position=False), replace=True)
+
+    def vector_index_type(self) -> str | None:
+        """The kind of the passages' vector index, or None while search scans every vector."""
+        table = self._table(CHUNKS)
+        if table is None:
+            return None
+        for index in table.list_indices():
+            if index.columns == ["vector"]:
+                return str(index.index_type)
+        return None
+
+    def _ensure_vector_index(self, table: Any) -> None:
+        """An HNSW graph over the vectors once there are enough of them to need one.
+
+        Rows written after it are still searched (exactly) and are folded into the graph by
+        ``optimize``. One partition: a personal archive is small enough for one graph.
+        """
+        if table.count_rows() >= VECTOR_INDEX_MIN_ROWS and self.vector_index_type() is None:
+            config = HnswSq(distance_type="cosine", num_partitions=1)
+            table.create_index("vector", config=config, replace=True)
 
     # -- embedding cache --------------------------------------------------------
 
@@ -415,6 +445,7 @@ class Store:
         chunks = self._table(CHUNKS)
         if chunks is not None and chunks.count_rows():
             self._ensure_fts(chunks)
+            self._ensure_vector_index(chunks)
         for name in (CHUNKS, DOCUMENTS, CACHE, META):
             table = self._table(name)
             if table is not None:

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import index.store as store_module
 from index.embeddings import FakeEmbedder
 from index.evaluate import (
     CitedSentence,
@@ -26,8 +28,9 @@ from index.evaluate import (
     parse_ks,
     parse_questions,
 )
-from index.records import Passage
+from index.records import ChunkRecord, DocStatus, DocumentRecord, Passage
 from index.search import DateRange, Mode, reciprocal_rank_fusion
+from index.store import Store
 from tests.conftest import REPO, write
 from ui.cli import cli
 
@@ -401,3 +404,70 @@ def test_the_committed_generated_questions_match_the_generator(
     dates = [entry.date for entry in archive.entries]
     assert len(dates) == len(set(dates)) == generator["entries"]  # a gold date names one entry
     assert load_questions(REPO / "bench" / "eval_questions.json")
+
+
+# -- the vector index of large archives --------------------------------------------------------
+
+
+def _chunks(doc: str, count: int, seed: int) -> tuple[DocumentRecord, list[ChunkRecord]]:
+    vectors = np.random.default_rng(seed).standard_normal((count, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [
+        ChunkRecord(
+            chunk_id=f"{doc}-{i}",
+            doc_id=doc,
+            path=f"{doc}.md",
+            entry_index=i,
+            entry_title="",
+            date=dt.date(2014, 1, 1),
+            date_source="heading",
+            start=0,
+            end=1,
+            text=f"passage {i}",
+            search_text=f"passage {i}",
+            text_hash=f"{doc}-{i}",
+            tags=(),
+            vector=vectors[i],
+        )
+        for i in range(count)
+    ]
+    document = DocumentRecord(
+        doc_id=doc,
+        path=f"{doc}.md",
+        content_hash=doc,
+        size=1,
+        mtime_ns=0,
+        status=DocStatus.INDEXED,
+        reason="",
+        reader="markdown",
+        entry_count=count,
+        chunk_count=count,
+        first_date=None,
+        last_date=None,
+        title="",
+        indexed_at=dt.datetime.now(dt.UTC),
+    )
+    return document, chunks
+
+
+def test_a_large_archive_gets_an_hnsw_index_and_still_finds_every_passage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "VECTOR_INDEX_MIN_ROWS", 300)
+    store = Store.open(str(tmp_path / "index"), read_consistency=None)
+    store.bind_embedder("fake-hashing-16", 16)
+    small_doc, small = _chunks("small", 200, seed=1)
+    store.replace_documents([small_doc], small)
+    store.optimize()
+    assert store.vector_index_type() is None  # small archives scan exactly
+
+    big_doc, big = _chunks("big", 300, seed=2)
+    store.replace_documents([big_doc], big)
+    store.optimize()
+    assert store.vector_index_type() == "IvfHnswSq"
+    for chunk in (big[7], small[3]):
+        assert store.vector_search(chunk.vector, 5)[0].chunk_id == chunk.chunk_id
+
+    late_doc, late = _chunks("late", 10, seed=3)  # written after the graph was built
+    store.replace_documents([late_doc], late)
+    assert store.vector_search(late[4].vector, 5)[0].chunk_id == late[4].chunk_id
