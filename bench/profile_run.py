@@ -7,7 +7,10 @@ timers (the sync, the model load, the store's reads, writes and maintenance), an
   the sync, the sync, after the sync, and interpreter teardown (exit to reaped);
 - the time spent in each wrapped function;
 - with ``--importtime``, the slowest top-level imports (``python -X importtime``);
-- with ``--cprofile N``, the N functions with the most cumulative time.
+- with ``--cprofile N``, the N functions with the most cumulative time;
+- with ``--memory SECONDS``, resident memory sampled that often, the wrapped call running at
+  the peak, and how much each wrapped function grew the resident set (nested calls count in
+  their callers too).
 
 The environment (PONDER_ARCHIVE, PONDER_DATA_DIR, ...) is passed through as it is.
 
@@ -26,9 +29,11 @@ import json
 import os
 import pstats
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -63,8 +68,16 @@ WRAPPED = (
 
 # -- the child --------------------------------------------------------------------
 
+_ACTIVE: list[str] = []  # the wrapped calls running now, innermost last (ingest is serial)
+_PAGE_MIB = os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
-def _wrap(spec: str, totals: dict[str, list[float]]) -> None:
+
+def rss_mib() -> float:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * _PAGE_MIB
+
+
+def _wrap(spec: str, totals: dict[str, list[float]], growth: dict[str, float]) -> None:
     module_name, _, path = spec.partition(":")
     module = importlib.import_module(module_name)
     owner: Any = module
@@ -77,29 +90,56 @@ def _wrap(spec: str, totals: dict[str, list[float]]) -> None:
 
     @functools.wraps(original)
     def timed(*args: Any, **kwargs: Any) -> Any:
+        rss0 = rss_mib()
+        _ACTIVE.append(spec)
         t0 = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
             totals[spec].append(time.perf_counter() - t0)
+            _ACTIVE.pop()
+            growth[spec] += rss_mib() - rss0
 
     setattr(owner, name, classmethod(timed) if is_class_method else timed)
 
 
-def child(marks_file: str, cprofile_top: int, argv: list[str]) -> None:
+def _sample_memory(every: float, samples: list[tuple[float, float, str]]) -> None:
+    started = time.perf_counter()
+    while True:
+        time.sleep(every)
+        active = _ACTIVE[-1] if _ACTIVE else ""
+        samples.append((time.perf_counter() - started, rss_mib(), active))
+
+
+def child(marks_file: str, cprofile_top: int, memory_every: float, argv: list[str]) -> None:
     marks: dict[str, Any] = {"script_start": time.time()}
     totals: dict[str, list[float]] = defaultdict(list)
+    growth: dict[str, float] = defaultdict(float)
+    samples: list[tuple[float, float, str]] = []
     sys.path.insert(0, str(REPO))
     from ui.cli import main  # the import cost is measured here
 
     marks["cli_imported"] = time.time()
+    marks["rss_after_import_mib"] = rss_mib()
     for spec in WRAPPED:
-        _wrap(spec, totals)
+        _wrap(spec, totals, growth)
     profiler = cProfile.Profile() if cprofile_top else None
+    if memory_every:
+        threading.Thread(target=_sample_memory, args=(memory_every, samples), daemon=True).start()
 
     def at_exit() -> None:
         marks["atexit"] = time.time()
-        marks["calls"] = {k: {"n": len(v), "s": sum(v)} for k, v in totals.items()}
+        marks["calls"] = {
+            k: {"n": len(v), "s": sum(v), "rss_growth_mib": growth[k]} for k, v in totals.items()
+        }
+        if samples:
+            peak = max(samples, key=lambda sample: sample[1])
+            marks["memory"] = {
+                "peak_sampled_mib": peak[1],
+                "peak_at_s": peak[0],
+                "peak_during": peak[2],
+                "timeline": samples[:: max(1, len(samples) // 100)],
+            }
         if profiler:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
@@ -135,14 +175,21 @@ def top_imports(stderr: str, limit: int = 15) -> list[tuple[str, float]]:
     return sorted(by_package.items(), key=lambda item: -item[1])[:limit]
 
 
-def parent(argv: Sequence[str], importtime: bool, cprofile_top: int) -> dict[str, Any]:
+def parent(
+    argv: Sequence[str], importtime: bool, cprofile_top: int, memory_every: float
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         marks_file = handle.name
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else [])]
-    cmd += [__file__, "--child", marks_file, "--cprofile", str(cprofile_top), "--", *argv]
+    cmd += [__file__, "--child", marks_file, "--cprofile", str(cprofile_top)]
+    cmd += ["--memory", str(memory_every), "--", *argv]
     spawned = time.time()
-    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    stdout, stderr = proc.communicate()
     reaped = time.time()
+    maxrss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     marks = json.loads(Path(marks_file).read_text(encoding="utf-8"))
     os.unlink(marks_file)
     calls = marks.get("calls", {})
@@ -157,14 +204,17 @@ def parent(argv: Sequence[str], importtime: bool, cprofile_top: int) -> dict[str
         "wall": reaped - spawned,
     }
     return {
-        "returncode": done.returncode,
+        "returncode": proc.returncode,
+        "maxrss_mib": maxrss_mib,
+        "rss_after_import_mib": marks.get("rss_after_import_mib"),
+        "memory": marks.get("memory"),
         "phases": phases,
         "calls": calls,
-        "imports": top_imports(done.stderr) if importtime else [],
+        "imports": top_imports(stderr) if importtime else [],
         "cprofile": marks.get("cprofile", ""),
-        "stdout": done.stdout[-3000:],
+        "stdout": stdout[-3000:],
         "stderr": "\n".join(
-            line for line in done.stderr.splitlines() if not line.startswith("import time:")
+            line for line in stderr.splitlines() if not line.startswith("import time:")
         )[-3000:],
     }
 
@@ -174,22 +224,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--importtime", action="store_true", help="show the slowest imports")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="top N by cumtime")
+    parser.add_argument(
+        "--memory", type=float, default=0.0, metavar="SECONDS", help="sample RSS this often"
+    )
     parser.add_argument("--json", type=Path, help="also write the result here")
     parser.add_argument("command", nargs="+", help="the ponder command, after --")
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.cprofile, args.command)
+        child(args.child, args.cprofile, args.memory, args.command)
         return 0
-    result = parent(args.command, args.importtime, args.cprofile)
+    result = parent(args.command, args.importtime, args.cprofile, args.memory)
     show: Callable[[str], None] = print
     show(f"returncode {result['returncode']}")
     if result["returncode"]:
         show(result["stderr"])
     for name, seconds in result["phases"].items():
         show(f"  {name:40s} {seconds:8.3f} s")
-    show("wrapped calls (total seconds, calls):")
+    show(
+        f"peak RSS {result['maxrss_mib']:.0f} MiB; after importing the CLI "
+        f"{result['rss_after_import_mib']:.0f} MiB"
+    )
+    if result["memory"]:
+        memory = result["memory"]
+        show(
+            f"sampled peak {memory['peak_sampled_mib']:.0f} MiB at {memory['peak_at_s']:.0f} s, "
+            f"during {memory['peak_during'] or '(no wrapped call)'}"
+        )
+    show("wrapped calls (total seconds, calls, resident-set growth):")
     for name, call in sorted(result["calls"].items(), key=lambda kv: -kv[1]["s"]):
-        show(f"  {name:60s} {call['s']:8.3f} s  x{call['n']}")
+        show(f"  {name:60s} {call['s']:8.3f} s  x{call['n']:<4} {call['rss_growth_mib']:+7.0f} MiB")
     if result["imports"]:
         show("import time by top-level package (sum of self times):")
         for name, seconds in result["imports"]:

@@ -84,6 +84,9 @@ def _model_name(path: Path) -> str:
     return SHIPPED_MINILM if path == shipped_minilm_path() else path.name
 
 
+_FEW_TEXTS = 8  # at most this many texts are embedded on one thread
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers on local weights, normalised vectors."""
 
@@ -117,7 +120,11 @@ class SentenceTransformerEmbedder:
         transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        return cls(model, _model_name(path), batch_size)
+        embedder = cls(model, _model_name(path), batch_size)
+        # The first encode pays for lazy initialisation (about half a second): pay it as
+        # part of loading, not inside the first edit's or question's own time.
+        embedder.embed_documents(["warm up"])
+        return embedder
 
     @property
     def model_id(self) -> str:
@@ -131,22 +138,28 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         with self._lock:
+            if len(texts) <= _FEW_TEXTS:
+                return self._encode_on_one_thread(texts)
             return self._encode(texts)
 
     def embed_query(self, text: str) -> Vector:
-        # One short text gains nothing from torch's thread pool and, on a busy machine,
-        # loses a lot to it: measured 811 ms with the default threads against 38 ms with
-        # one, on two loaded cores (BENCHMARKS.md, the web app).
+        with self._lock:
+            vector: Vector = self._encode_on_one_thread([text])[0]
+        return vector
+
+    def _encode_on_one_thread(self, texts: Sequence[str]) -> Matrix:
+        # A few short texts gain nothing from torch's thread pool and, on a busy machine,
+        # lose a lot to it: a query took 811 ms with the default threads and 38 ms with
+        # one, on two loaded cores (BENCHMARKS.md, the web app); an edited note's passage
+        # likewise. Callers hold the lock: the setting is process-wide.
         import torch
 
-        with self._lock:
-            threads = torch.get_num_threads()
-            torch.set_num_threads(1)
-            try:
-                vector: Vector = self._encode([text])[0]
-            finally:
-                torch.set_num_threads(threads)
-        return vector
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._encode(texts)
+        finally:
+            torch.set_num_threads(threads)
 
     def _encode(self, texts: Sequence[str]) -> Matrix:
         vectors = self._model.encode(

@@ -33,6 +33,8 @@ from index.records import (
 )
 
 SCHEMA_VERSION = 1
+# Small commits (fragments) the chunks table may gather before a sync compacts it.
+MAINTAIN_AFTER_SMALL_FRAGMENTS = 16
 _IN_BATCH = 500  # ids per SQL IN (...) list
 # Vector search scans every vector until the archive is large. At 100,000 passages the scan
 # took 60-180 ms on a shared 2-core machine, the whole budget of a question; an HNSW graph
@@ -439,6 +441,23 @@ class Store:
         table.merge_insert("key").when_not_matched_insert_all().execute(rows)
 
     # -- maintenance ------------------------------------------------------------
+
+    def maintain(self) -> bool:
+        """Optimize when it pays: once small commits have piled up, or the index is new.
+
+        A sync that changed one note should not compact four tables (most of a one-line
+        edit's time): until then, searches read the few new rows unindexed, which
+        LanceDB does for both its vector and full-text search. Returns whether it ran.
+        """
+        chunks = self._table(CHUNKS)
+        if chunks is None:
+            return False
+        has_fts = any(index.index_type == "FTS" for index in chunks.list_indices())
+        small = int(chunks.stats()["fragment_stats"]["num_small_fragments"])
+        if has_fts and small < MAINTAIN_AFTER_SMALL_FRAGMENTS:
+            return False
+        self.optimize()
+        return True
 
     def optimize(self) -> None:
         """Compact small commits, fold new rows into the indexes, drop old versions."""

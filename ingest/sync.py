@@ -146,7 +146,7 @@ class Syncer:
         if report.wrote or rejected:
             t0 = time.perf_counter()
             self._store.delete_orphan_chunks()
-            self._store.optimize()
+            self._store.maintain()
             report.timings.write += time.perf_counter() - t0
         report.seconds = time.perf_counter() - started
         self._progress(Progress("done", total, total))

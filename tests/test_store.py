@@ -160,3 +160,18 @@ def test_embedding_cache_round_trip(tmp_path: Path) -> None:
 
 def test_sql_literal_escapes_quotes() -> None:
     assert sql_literal("x' OR '1'='1") == "'x'' OR ''1''=''1'"
+
+
+def test_maintain_compacts_only_once_small_commits_pile_up(tmp_path: Path) -> None:
+    from index.store import MAINTAIN_AFTER_SMALL_FRAGMENTS
+
+    store = open_store(tmp_path)
+    store.replace_documents([doc("a", "a.md")], [chunk("a", "a.md", "first words")])
+    assert store.maintain()  # a new index gets its full-text index at once
+    for i in range(3):
+        store.replace_documents([doc(f"d{i}", f"{i}.md")], [chunk(f"d{i}", f"{i}.md", "tide")])
+    assert not store.maintain()  # a few small commits: left for later
+    assert {h.path for h in store.text_search("tide", 10)} == {"0.md", "1.md", "2.md"}
+    for i in range(MAINTAIN_AFTER_SMALL_FRAGMENTS):
+        store.replace_documents([doc(f"e{i}", f"e{i}.md")], [chunk(f"e{i}", f"e{i}.md", "x")])
+    assert store.maintain()
