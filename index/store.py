@@ -18,10 +18,8 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS, HnswSq
 
 from index.records import (
     ChunkRecord,
@@ -137,18 +135,43 @@ def _in_list(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({', '.join(sql_literal(v) for v in values)})"
 
 
+def _connect(uri: str, read_consistency: dt.timedelta | None) -> Any:
+    import lancedb  # here, not at the top: see Store
+
+    if "://" not in uri:
+        os.makedirs(uri, exist_ok=True)
+    try:
+        return lancedb.connect(uri, read_consistency_interval=read_consistency)
+    except Exception as exc:  # lancedb raises bare errors for bad URIs/credentials
+        raise StoreError(
+            f"cannot open the index at {uri}: {exc}",
+            hint="Check index.uri (and the storage credentials for an object-store URI).",
+        ) from exc
+
+
 def _batches(values: Sequence[str], size: int = _IN_BATCH) -> Iterator[Sequence[str]]:
     for offset in range(0, len(values), size):
         yield values[offset : offset + size]
 
 
 class Store:
-    """The archive's index in one LanceDB database (a local folder or an object-store URI)."""
+    """The archive's index in one LanceDB database (a local folder or an object-store URI).
 
-    def __init__(self, db: Any, uri: str, keep_versions: dt.timedelta) -> None:
-        self._db = db
+    The connection is made on first use: importing LanceDB alone takes over a second, and a
+    sync that finds nothing changed (ingest/sync.py's snapshot) never needs it.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        read_consistency: dt.timedelta | None,
+        keep_versions: dt.timedelta,
+    ) -> None:
         self.uri = uri
+        self._read_consistency = read_consistency
         self._keep_versions = keep_versions
+        self._connection: Any | None = None
         self._tables: dict[str, Any] = {}
 
     @classmethod
@@ -159,21 +182,37 @@ class Store:
         read_consistency: dt.timedelta | None = dt.timedelta(seconds=1),
         keep_versions: dt.timedelta = dt.timedelta(minutes=10),
     ) -> Store:
-        """Open (creating if needed) the index at ``uri``.
+        """The index at ``uri``, created on first write; connected on first use.
 
         ``read_consistency`` bounds how stale this handle may be about other processes'
         writes; ``None`` never checks (fine for a short command that writes alone).
         """
-        if "://" not in uri:
-            os.makedirs(uri, exist_ok=True)
-        try:
-            db = lancedb.connect(uri, read_consistency_interval=read_consistency)
-        except Exception as exc:  # lancedb raises bare errors for bad URIs/credentials
-            raise StoreError(
-                f"cannot open the index at {uri}: {exc}",
-                hint="Check index.uri (and the storage credentials for an object-store URI).",
-            ) from exc
-        return cls(db, uri, keep_versions)
+        return cls(uri, read_consistency=read_consistency, keep_versions=keep_versions)
+
+    @property
+    def _db(self) -> Any:
+        if self._connection is None:
+            self._connection = _connect(self.uri, self._read_consistency)
+        return self._connection
+
+    def change_marks(self) -> dict[str, int] | None:
+        """Cheap evidence that no table has moved, read from the file system alone.
+
+        Every LanceDB commit adds a manifest to its table's ``_versions`` folder (and a
+        cleanup removes some), so the folders' modification times change with every write.
+        ``None`` when that cannot be relied on: an object-store URI (other machines may write
+        to it) or a layout this version does not know.
+        """
+        if "://" in self.uri:
+            return None
+        marks = {}
+        for name in (DOCUMENTS, CHUNKS, CACHE, META):
+            try:
+                versions = os.path.join(self.uri, f"{name}.lance", "_versions")
+                marks[name] = os.stat(versions).st_mtime_ns
+            except OSError:
+                return None
+        return marks
 
     # -- tables ---------------------------------------------------------------
 
@@ -378,6 +417,8 @@ class Store:
 
     def _ensure_fts(self, table: Any) -> None:
         if not any(index.index_type == "FTS" for index in table.list_indices()):
+            from lancedb.index import FTS
+
             table.create_index("search_text", config=FTS(with_position=False), replace=True)
 
     def vector_index_type(self) -> str | None:
@@ -397,6 +438,8 @@ class Store:
         ``optimize``. One partition: a personal archive is small enough for one graph.
         """
         if table.count_rows() >= VECTOR_INDEX_MIN_ROWS and self.vector_index_type() is None:
+            from lancedb.index import HnswSq
+
             config = HnswSq(distance_type="cosine", num_partitions=1)
             table.create_index("vector", config=config, replace=True)
 

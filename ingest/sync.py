@@ -21,6 +21,7 @@ from ingest.chunking import Chunker, chunk_ids
 from ingest.discover import Discovery, FoundFile, IgnoreRules, RejectedFile, discover
 from ingest.entries import Entry, NotWriting, ReadFailed
 from ingest.readers import read_document
+from ingest.snapshot import Snapshot, folder_digest
 
 _READ_ATTEMPTS = 3  # a file that keeps changing while read is retried this often
 
@@ -104,6 +105,7 @@ class Syncer:
         embedder: Embedder,
         settings: Settings,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        snapshot: Snapshot | None = None,
     ) -> None:
         self._archive = archive
         self._store = store
@@ -114,19 +116,34 @@ class Syncer:
         self._chunker: Chunker | None = None  # built on first use: llama-index is slow to import
         self._progress: ProgressCallback = lambda _p: None
         self._clock = clock
+        self._snapshot = snapshot
+        # Everything besides the files that decides what a sync makes of them.
+        self._settings_key = "\0".join(
+            (
+                str(archive),
+                embedder.model_id,
+                settings.model_dump_json(include={"archive", "index"}),
+            )
+        )
 
     def sync(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Scan the whole folder and make the index match it."""
         self._progress = progress or (lambda _p: None)
         started = time.perf_counter()
         report = SyncReport()
-        self._store.check_embedder_name(self._embedder.model_id)
         t0 = time.perf_counter()
         found = discover(
             self._archive, self._rules, int(self._settings.archive.max_file_mb * 1_000_000)
         )
         report.timings.discover = time.perf_counter() - t0
         report.ignored_types = dict(found.ignored_types)
+        digest = folder_digest(found, self._settings_key)
+        if self._snapshot is not None:
+            if self._snapshot.matches(digest, self._store.change_marks()):
+                report.unchanged = len(found.files) + len(found.rejected)
+                return self._done(report, started, 0)
+            self._snapshot.clear()
+        self._store.check_embedder_name(self._embedder.model_id)
         known = {doc.path: doc for doc in self._store.documents()}
 
         work, rejected = self._plan(found, known, report)
@@ -148,6 +165,11 @@ class Syncer:
             self._store.delete_orphan_chunks()
             self._store.maintain()
             report.timings.write += time.perf_counter() - t0
+        if self._snapshot is not None and not report.failures:  # failures are retried
+            self._snapshot.save(digest, self._store.change_marks())
+        return self._done(report, started, total)
+
+    def _done(self, report: SyncReport, started: float, total: int) -> SyncReport:
         report.seconds = time.perf_counter() - started
         self._progress(Progress("done", total, total))
         return report

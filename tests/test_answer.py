@@ -467,7 +467,7 @@ def test_a_changed_document_makes_its_citation_unverified(small: Services) -> No
             record = super().document(doc_id)
             return replace(record, source_text="rewritten") if record else None
 
-    edited = EditedStore(small.store._db, small.store.uri, dt.timedelta(0))
+    edited = EditedStore(small.store.uri, read_consistency=None, keep_versions=dt.timedelta(0))
     model = script(lambda m: f"The sea [{key_of(m, 'Sandsend')}].")
     answer = Asker(small.searcher(), edited, model, small.settings, lambda: TODAY).answer(
         "What did I write about Sandsend?"

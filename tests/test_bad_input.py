@@ -142,6 +142,7 @@ def test_unreadable_file_is_recorded_and_the_run_goes_on(
             "import os, sys, json; from pathlib import Path;"
             "from config import load_settings; from ui.services import Services;"
             "from ingest.chunking import Chunker; Chunker(200, 0).chunk('', []);"
+            "import lancedb, lancedb.index, ingest.readers.markdown;"
             "os.setgid(65534); os.setuid(65534);"
             "app = Services(load_settings(environ={'PONDER_ARCHIVE': sys.argv[1],"
             " 'PONDER_DATA_DIR': sys.argv[2], 'PONDER_EMBEDDINGS__PROVIDER': 'fake',"

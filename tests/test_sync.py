@@ -268,7 +268,9 @@ def test_crash_between_commits_heals_on_next_sync(
     app.sync()
     (archive / "a.md").write_text(essay("after the crash"), encoding="utf-8")
     write(archive, "new.md", essay("new"))
-    crashing = CrashAfterChunks(app.store._db, app.store.uri, app.store._keep_versions)
+    crashing = CrashAfterChunks(
+        app.store.uri, read_consistency=None, keep_versions=app.store._keep_versions
+    )
     with pytest.raises(RuntimeError):
         Syncer(archive, crashing, app.embedder().embedder, app.settings).sync()
     report = make_app().sync()

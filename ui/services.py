@@ -21,10 +21,12 @@ from index.search import Searcher
 from index.status import IndexStatus, index_status
 from index.store import Store
 from ingest.discover import IgnoreRules
+from ingest.snapshot import Snapshot
 from ingest.sync import ProgressCallback, Syncer, SyncReport
 from ingest.watcher import Watcher
 
 LAST_SYNC_FILE = "last_sync.json"
+SYNC_SNAPSHOT_FILE = "sync_snapshot.json"
 # Which provider makes an index's recorded model id (see each Embedder.model_id).
 _MODEL_PROVIDERS = (
     ("sentence-transformers/", "embedded"),
@@ -121,7 +123,13 @@ class Services:
         """Make the index match the archive (the caller holds the writer lock)."""
         archive = self.archive
         if self._syncer is None:  # kept: its splitter and model load once per process
-            self._syncer = Syncer(archive, self.store, self.embedder().embedder, self.settings)
+            self._syncer = Syncer(
+                archive,
+                self.store,
+                self.embedder().embedder,
+                self.settings,
+                snapshot=Snapshot(self.data_dir / SYNC_SNAPSHOT_FILE),
+            )
         report = self._syncer.sync(progress)
         self._record_sync(report)
         return report

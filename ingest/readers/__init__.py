@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from ingest.entries import NotWriting, ReadFailed, ReadResult
-from ingest.readers import dayone, docx, html, markdown, org, pdf, plaintext, wordpress
 
 Reader = Callable[[bytes, str, float], ReadResult]
 
+
+def _reader(module: str) -> Reader:
+    """``ingest.readers.<module>.read``, imported on first call.
+
+    The format libraries (python-docx, pypdf, BeautifulSoup...) cost a third of a second to
+    import, and a sync that finds nothing changed reads no file at all.
+    """
+
+    def read(data: bytes, rel_path: str, mtime: float) -> ReadResult:
+        loaded: Reader = importlib.import_module(f"ingest.readers.{module}").read
+        return loaded(data, rel_path, mtime)
+
+    return read
+
+
 READERS: dict[str, Reader] = {
-    ".md": markdown.read,
-    ".markdown": markdown.read,
-    ".txt": plaintext.read,
-    ".text": plaintext.read,
-    ".org": org.read,
-    ".html": html.read,
-    ".htm": html.read,
-    ".docx": docx.read,
-    ".pdf": pdf.read,
-    ".json": dayone.read,
-    ".xml": wordpress.read,
+    ".md": _reader("markdown"),
+    ".markdown": _reader("markdown"),
+    ".txt": _reader("plaintext"),
+    ".text": _reader("plaintext"),
+    ".org": _reader("org"),
+    ".html": _reader("html"),
+    ".htm": _reader("html"),
+    ".docx": _reader("docx"),
+    ".pdf": _reader("pdf"),
+    ".json": _reader("dayone"),
+    ".xml": _reader("wordpress"),
 }
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(READERS)

@@ -1,0 +1,142 @@
+"""The sync snapshot: an unchanged folder is recognised without opening the index, and
+anything that could make a full sync do something still gets one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index.records import DocStatus
+from ingest import readers
+from ingest.entries import ReadFailed
+from tests.conftest import AppFactory, write
+from ui.services import SYNC_SNAPSHOT_FILE, Services
+
+NOTE = "The harbour at dusk, the boats coming in one by one, and me counting them.\n"
+
+
+def synced(make_app: AppFactory, archive: Path, **overrides: object) -> Services:
+    """A fresh Services (as a new command would have) after one sync."""
+    app = make_app(**overrides)
+    app.sync()
+    return app
+
+
+def test_an_unchanged_folder_never_opens_the_index(
+    make_app: AppFactory, archive: Path, data_dir: Path
+) -> None:
+    write(archive, "a.md", NOTE)
+    write(archive, "b.txt", NOTE * 2)
+    synced(make_app, archive)
+    assert (data_dir / SYNC_SNAPSHOT_FILE).is_file()
+
+    app = make_app()
+    report = app.sync()
+    assert (report.unchanged, report.wrote) == (2, False)
+    assert app.store._connection is None  # LanceDB was neither imported for it nor opened
+
+
+def test_a_whole_command_does_not_import_lancedb(
+    make_app: AppFactory, archive: Path, data_dir: Path
+) -> None:
+    write(archive, "a.md", NOTE)
+    synced(make_app, archive)
+    code = (
+        "import sys; from ui.cli import cli\n"
+        "try:\n    cli(['ingest', '--json'])\n"
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "assert 'lancedb' not in sys.modules, 'lancedb imported'\n"
+    )
+    env = {
+        **os.environ,
+        "PONDER_ARCHIVE": str(archive),
+        "PONDER_DATA_DIR": str(data_dir),
+        "PONDER_EMBEDDINGS__PROVIDER": "fake",
+        "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"unchanged": 1' in done.stdout
+
+
+@pytest.mark.parametrize("change", ["edit", "touch", "add", "delete", "rename"])
+def test_every_kind_of_change_gets_a_full_sync(
+    make_app: AppFactory, archive: Path, change: str
+) -> None:
+    path = write(archive, "a.md", NOTE)
+    write(archive, "b.md", "Another evening, another list of things I did not do.\n")
+    synced(make_app, archive)
+    match change:
+        case "edit":
+            path.write_text(NOTE + "One more boat.\n", encoding="utf-8")
+        case "touch":
+            os.utime(path, (time.time() + 50, time.time() + 50))
+        case "add":
+            write(archive, "c.md", "A third note, about the lighthouse keeper.\n")
+        case "delete":
+            path.unlink()
+        case "rename":
+            path.rename(archive / "renamed.md")
+    app = make_app()
+    report = app.sync()
+    assert app.store._connection is not None
+    expected = {"edit": "updated", "touch": "unchanged", "add": "added", "delete": "deleted"}
+    expected["rename"] = "renamed"
+    assert getattr(report, expected[change]) >= 1
+
+
+def test_a_settings_change_gets_a_full_sync(make_app: AppFactory, archive: Path) -> None:
+    write(archive, "a.md", NOTE)
+    write(archive, "drafts/b.md", NOTE)
+    synced(make_app, archive)
+    report = make_app(archive__ignore=["drafts/"]).sync()
+    assert report.deleted == 1
+
+
+def test_a_write_behind_its_back_gets_a_full_sync(make_app: AppFactory, archive: Path) -> None:
+    write(archive, "a.md", NOTE)
+    first = synced(make_app, archive)
+    [document] = first.store.documents()
+    first.store.delete_documents([document.doc_id])  # not through a sync: no new snapshot
+
+    report = make_app().sync()
+    assert report.added == 1
+    assert [d.path for d in make_app().store.documents()] == ["a.md"]
+
+
+def test_failures_are_retried_on_every_sync(
+    make_app: AppFactory, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(archive, "a.md", NOTE)
+
+    def broken(data: bytes, rel_path: str, mtime: float) -> readers.ReadResult:
+        raise ReadFailed("the reader broke")
+
+    monkeypatch.setitem(readers.READERS, ".md", broken)
+    assert synced(make_app, archive).store.documents()[0].status == DocStatus.FAILED
+    assert make_app().sync().failures  # retried, not skipped by the snapshot
+
+    monkeypatch.undo()
+    app = make_app()
+    report = app.sync()  # the file itself never changed
+    assert (report.updated, report.failures) == (1, [])
+    assert app.store.documents()[0].status == DocStatus.INDEXED
+
+
+def test_a_damaged_snapshot_only_costs_a_full_sync(
+    make_app: AppFactory, archive: Path, data_dir: Path
+) -> None:
+    write(archive, "a.md", NOTE)
+    synced(make_app, archive)
+    (data_dir / SYNC_SNAPSHOT_FILE).write_text("{not json", encoding="utf-8")
+    app = make_app()
+    assert app.sync().unchanged == 1
+    assert app.store._connection is not None
+    assert make_app().sync().unchanged == 1  # and the next one is fast again
