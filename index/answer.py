@@ -807,6 +807,7 @@ def scope_json(scope: TimeScope) -> dict[str, Any]:
         "intent": scope.intent,
         "phrases": list(scope.phrases),
         "date_phrases": list(scope.date_phrases),
+        "topic": scope.topic,
         "described": scope.describe(),
         "notes": list(scope.notes),
     }
@@ -838,6 +839,9 @@ def source_json(source: Source) -> dict[str, Any]:
         "start": passage.start,
         "end": passage.end,
         "chunk_id": passage.chunk_id,
+        "doc_id": passage.doc_id,
+        "entry_index": passage.entry_index,
+        "tags": list(passage.tags),
         "excerpt": source.excerpt,
         "score": round(passage.score, 6),
         "similarity": _round(source.similarity, 4),
@@ -888,6 +892,110 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+# -- reading an answer back (a saved conversation keeps everything the model was shown) ----
+
+
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """The ``Answer`` that ``answer_json`` wrote; fields it lacks take neutral values.
+
+    Raises:
+        KeyError, TypeError, ValueError: ``data`` is not an answer's JSON.
+    """
+    retrieval = data.get("retrieval") or {}
+    timings = data.get("timings") or {}
+    return Answer(
+        question=data["question"],
+        standalone_question=data.get("standalone_question", data["question"]),
+        text=data.get("answer", ""),
+        citations=tuple(citation_from_json(c) for c in data.get("citations", [])),
+        passages=tuple(_source_from_json(s) for s in data.get("passages", [])),
+        prompt=_messages_from_json(data.get("prompt", [])),
+        model=str(data.get("model", "")),
+        parameters=dict(data.get("parameters") or {}),
+        timings=Timings(
+            retrieval_ms=float(timings.get("retrieval_ms") or 0.0),
+            condense_ms=timings.get("condense_ms"),
+            first_token_ms=timings.get("first_token_ms"),
+            tokens_per_second=timings.get("tokens_per_second"),
+            total_ms=float(timings.get("total_ms") or 0.0),
+        ),
+        scope=_scope_from_json(data.get("scope") or {}),
+        retrieval=Retrieval(
+            query=str(retrieval.get("query", "")),
+            strategy=retrieval.get("strategy", "relevance"),
+            candidates=int(retrieval.get("candidates", 0)),
+            relevant=int(retrieval.get("relevant", 0)),
+            best_similarity=retrieval.get("best_similarity"),
+            threshold=float(retrieval.get("threshold", 0.0)),
+            left_out=int(retrieval.get("left_out", 0)),
+        ),
+        found=bool(data.get("found", True)),
+        error=data.get("error"),
+        dropped_keys=tuple(int(k) for k in data.get("dropped_keys", [])),
+        condense_prompt=_messages_from_json(data.get("condense_prompt", [])),
+    )
+
+
+def citation_from_json(data: dict[str, Any]) -> Citation:
+    return Citation(
+        key=int(data["key"]),
+        path=data["path"],
+        date=dt.date.fromisoformat(data["date"]),
+        title=data.get("title", ""),
+        quote=data["quote"],
+        start=int(data["start"]),
+        end=int(data["end"]),
+        chunk_id=data.get("chunk_id", ""),
+        verified=bool(data.get("verified", False)),
+    )
+
+
+def _source_from_json(data: dict[str, Any]) -> Source:
+    passage = Passage(
+        chunk_id=data.get("chunk_id", ""),
+        doc_id=data.get("doc_id", ""),
+        path=data["path"],
+        entry_index=int(data.get("entry_index", 0)),
+        date=dt.date.fromisoformat(data["date"]),
+        date_source=data.get("date_source", ""),
+        entry_title=data.get("title", ""),
+        start=int(data["start"]),
+        end=int(data["end"]),
+        text=data["text"],
+        tags=tuple(data.get("tags", ())),
+        score=float(data.get("score", 0.0)),
+        vector_rank=data.get("vector_rank"),
+        text_rank=data.get("text_rank"),
+    )
+    return Source(
+        key=int(data["key"]),
+        passage=passage,
+        similarity=data.get("similarity"),
+        text_score=data.get("text_score"),
+        covers=bool(data.get("covers_query", False)),
+        excerpt=bool(data.get("excerpt", False)),
+    )
+
+
+def _messages_from_json(items: Iterable[dict[str, str]]) -> tuple[ChatMessage, ...]:
+    return tuple(ChatMessage(role=m["role"], content=m["content"]) for m in items)  # type: ignore[arg-type]
+
+
+def _scope_from_json(data: dict[str, Any]) -> TimeScope:
+    def day(value: str | None) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    return TimeScope(
+        since=day(data.get("since")),
+        until=day(data.get("until")),
+        intent=data.get("intent"),
+        phrases=tuple(data.get("phrases", ())),
+        date_phrases=tuple(data.get("date_phrases", ())),
+        topic=str(data.get("topic", "")),
+        notes=tuple(data.get("notes", ())),
+    )
+
+
 __all__ = [
     "Answer",
     "AnswerEvent",
@@ -900,5 +1008,7 @@ __all__ = [
     "Source",
     "Timings",
     "Token",
+    "answer_from_json",
     "answer_json",
+    "citation_from_json",
 ]

@@ -18,7 +18,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from index.answer import Answer, Citation, Exchange, citation_json
+from index.answer import (
+    Answer,
+    Citation,
+    Exchange,
+    answer_from_json,
+    answer_json,
+    citation_from_json,
+    citation_json,
+)
 
 FORMAT_VERSION = 1
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
@@ -46,6 +54,9 @@ class Turn:
     searched: str  # the date range in words, e.g. "from 2014-01-01 to 2014-12-31"
     found: bool
     error: str | None = None
+    # Everything about the answer as it was asked (prompt, passages with scores, model and
+    # parameters, timings): a saved conversation stays inspectable. None in older saves.
+    details: Answer | None = None
 
     @classmethod
     def of(cls, answer: Answer, asked_at: dt.datetime) -> Turn:
@@ -59,6 +70,7 @@ class Turn:
             searched=answer.scope.describe(),
             found=answer.found,
             error=answer.error,
+            details=answer,
         )
 
 
@@ -249,6 +261,7 @@ def _turn_json(turn: Turn) -> dict[str, Any]:
         "searched": turn.searched,
         "found": turn.found,
         "error": turn.error,
+        "details": answer_json(turn.details) if turn.details else None,
     }
 
 
@@ -266,27 +279,24 @@ def _turn_from_json(data: dict[str, Any]) -> Turn:
         question=data["question"],
         standalone_question=data.get("standalone_question", data["question"]),
         answer=data.get("answer", ""),
-        citations=tuple(_citation_from_json(c) for c in data.get("citations", [])),
+        citations=tuple(citation_from_json(c) for c in data.get("citations", [])),
         asked_at=dt.datetime.fromisoformat(data["asked_at"]),
         model=data.get("model", ""),
         searched=data.get("searched", ""),
         found=bool(data.get("found", True)),
         error=data.get("error"),
+        details=_details_from_json(data.get("details")),
     )
 
 
-def _citation_from_json(data: dict[str, Any]) -> Citation:
-    return Citation(
-        key=int(data["key"]),
-        path=data["path"],
-        date=dt.date.fromisoformat(data["date"]),
-        title=data.get("title", ""),
-        quote=data["quote"],
-        start=int(data["start"]),
-        end=int(data["end"]),
-        chunk_id=data.get("chunk_id", ""),
-        verified=bool(data.get("verified", False)),
-    )
+def _details_from_json(data: object) -> Answer | None:
+    """The saved answer's details; a damaged record loses only them, never the turn."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return answer_from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 # -- Markdown --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ _PREFIXES: dict[str, tuple[str, str]] = {
     "snowflake-arctic-embed": ("", "Represent this sentence for searching relevant passages: "),
 }
 _PROBE_TIMEOUT_SECONDS = 3.0
+_LIST_TIMEOUT_SECONDS = 10.0  # listing and /api/show for each model
 _EMBEDDINGS_SETTING = "PONDER_EMBEDDINGS__PROVIDER"
 _CHAT_SETTING = "PONDER_LLM__PROVIDER"
 # What Ollama reports in a reply's last chunk, kept for the transparency panel.
@@ -204,8 +205,11 @@ def list_models(settings: Settings) -> list[ModelInfo]:
         ProviderUnavailable: the server is down or answers nonsense, with the fix in ``hint``.
     """
     host = settings.ollama.host
-    client = _client(host, settings.ollama.timeout_seconds)
-    call = _Call(host, "", settings.ollama.timeout_seconds, "to list its models")
+    # Metadata, not generation: a host that does not answer (a GPU box that is off, a wrong
+    # address) must not hold the settings page or `ponder models` for the full timeout.
+    timeout = min(settings.ollama.timeout_seconds, _LIST_TIMEOUT_SECONDS)
+    client = _client(host, timeout)
+    call = _Call(host, "", timeout, "to list its models")
     with _explained(call):
         listed = client.list().models
         return [_model_info(client, m) for m in listed if m.model]

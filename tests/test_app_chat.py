@@ -92,6 +92,9 @@ def test_answers_are_saved_and_the_conversation_can_be_reopened_renamed_exported
     assert at.button_group, "saved citations still open"
     at = at.button_group[0].set_value(1).run()
     assert "We walked to the sea" in texts(at)
+    codes = [c.value for c in at.code]  # and what the model was shown is still there
+    assert any(c.startswith("You help a person reflect on their own writing") for c in codes)
+    assert any('"num_ctx": 8192' in c for c in codes)
 
     title = next(t for t in at.sidebar.text_input if t.label == "Title")
     title.set_value("Leaving Leeds")

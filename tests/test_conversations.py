@@ -17,6 +17,7 @@ from index.conversations import (
     Turn,
     conversation_markdown,
 )
+from tests.conftest import AppFactory, write
 
 T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -130,6 +131,43 @@ def test_ids_cannot_reach_outside_the_folder(store: Conversations, bad: str) -> 
         store.load(bad)
     with pytest.raises(ConversationError):
         store.delete(bad)
+
+
+def test_what_the_model_was_shown_is_saved_with_the_answer(
+    make_app: AppFactory, archive: Path, store: Conversations
+) -> None:
+    write(archive, "journal.md", "## 2014-03-02\nAt Whitby I decided to leave the city.\n")
+    app = make_app()
+    app.sync()
+    answer = app.asker().answer("When did I decide to leave the city?")
+    assert answer.found
+    conversation = store.new(now=T0).with_turn(Turn.of(answer, T0))
+    store.save(conversation)
+
+    details = store.load(conversation.id).turns[0].details
+    assert details is not None
+    assert details.prompt == answer.prompt and details.prompt
+    assert details.condense_prompt == answer.condense_prompt
+    assert (details.model, details.parameters) == (answer.model, answer.parameters)
+    assert details.citations == answer.citations and details.scope == answer.scope
+    assert [(s.key, s.passage.doc_id, s.passage.text) for s in details.passages] == [
+        (s.key, s.passage.doc_id, s.passage.text) for s in answer.passages
+    ]
+    assert details.timings.total_ms == pytest.approx(answer.timings.total_ms, abs=0.1)
+    assert details.retrieval.query == answer.retrieval.query
+
+
+def test_older_or_damaged_details_lose_only_the_details(store: Conversations) -> None:
+    conversation = saved(store, "What did I do in the summer of 2014?")
+    path = store.folder / f"{conversation.id}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["turns"][0]["details"] = {"question": "x", "passages": [{"broken": True}]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    [loaded] = store.load(conversation.id).turns
+    assert loaded.details is None and loaded.answer == conversation.turns[0].answer
+    del data["turns"][0]["details"]  # as ponder saved before details were kept
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert store.load(conversation.id).turns[0].details is None
 
 
 def test_a_corrupt_file_is_a_clear_error(store: Conversations) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from config import load_settings
+from index import ollama_models
 from index.chat import ChatFailed, ChatMessage, FakeChat, choose_chat
 from index.embeddings import FakeEmbedder, ProviderUnavailable, choose_embedder
 from index.ollama_models import OllamaChat, OllamaEmbedder, has_model, list_models
@@ -314,6 +316,20 @@ def test_slow_server_times_out_with_the_setting_to_raise(
     assert "ollama.timeout_seconds" in error.hint
     with pytest.raises(ProviderUnavailable, match=r"did not answer within 0\.3 s"):
         embedder.embed_documents(["the sea"])
+
+
+def test_listing_models_never_waits_for_the_full_timeout(
+    ollama_server: OllamaServer,
+    ollama_settings: SettingsFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ollama_models, "_LIST_TIMEOUT_SECONDS", 0.3)
+    settings = ollama_settings(ollama__timeout_seconds=120)
+    ollama_server.state.fail("/api/tags", latency=5)
+    started = time.monotonic()
+    with pytest.raises(ProviderUnavailable, match=r"did not answer within 0\.3 s"):
+        list_models(settings)
+    assert time.monotonic() - started < 4
 
 
 def test_malformed_responses_are_clear_errors(

@@ -55,7 +55,8 @@ def open_conversation(services: Services, conversation_id: str | None) -> None:
     loaded = services.conversations().load(conversation_id)
     st.session_state[CONVERSATION] = loaded
     st.session_state[TURNS] = [
-        Turn(t.question, status="done", text=t.answer, saved=t) for t in loaded.turns
+        Turn(t.question, status="done", text=t.answer, answer=t.details, saved=t)
+        for t in loaded.turns
     ]
 
 
@@ -155,10 +156,7 @@ def show_answer(services: Services, turn: Turn, index: int) -> None:
     if answer is not None:
         transparency(answer)
     else:
-        st.caption(
-            "The prompt, passages and timings of an answer are shown while the app that "
-            "asked it runs; saved conversations keep the answer and its sources."
-        )
+        st.caption("This answer was saved by an older ponder, without what the model was shown.")
 
 
 def stream_turn(services: Services, turn: Turn, current: Conversation) -> None:
