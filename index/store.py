@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -172,6 +173,7 @@ class Store:
         self._read_consistency = read_consistency
         self._keep_versions = keep_versions
         self._connection: Any | None = None
+        self._connecting = threading.Lock()  # the app opens it in the background too
         self._tables: dict[str, Any] = {}
 
     @classmethod
@@ -192,7 +194,9 @@ class Store:
     @property
     def _db(self) -> Any:
         if self._connection is None:
-            self._connection = _connect(self.uri, self._read_consistency)
+            with self._connecting:
+                if self._connection is None:
+                    self._connection = _connect(self.uri, self._read_consistency)
         return self._connection
 
     def change_marks(self) -> dict[str, int] | None:
