@@ -12,19 +12,24 @@ from pathlib import Path
 
 from tests.conftest import write
 
+
+def words(text: str) -> list[str]:
+    return text.split()
+
+
 SUBJECTS = {
-    "garden": (
+    "garden": words(
         "garden beds seeds compost kale hedge slugs beans soil spade sowing seedlings "
         "greenhouse weeding rhubarb potatoes netting mulch allotment"
-    ).split(),
-    "running": (
+    ),
+    "running": words(
         "running miles parkrun trainers knee physio splits marathon pace hills training "
         "stretching tempo laps finish medal blisters hamstring"
-    ).split(),
-    "work": (
+    ),
+    "work": words(
         "office deadline manager meeting project client slides budget spreadsheet inbox "
         "promotion colleague appraisal roadmap launch overtime contract"
-    ).split(),
+    ),
 }
 # Entries per subject per year: garden peaks in 2015, running in 2018.
 PLAN = {
@@ -47,7 +52,7 @@ BOILERPLATE = {
     "regards",
     "cheers",
 }
-COMMON = "we went there and then it was fine and I thought about it again".split()
+COMMON = words("we went there and then it was fine and I thought about it again")
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday"]
 MONTHS = ["March", "April"]
 
