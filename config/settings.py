@@ -173,6 +173,11 @@ class ThemesSettings(_Section):
         description="Fewest entries a theme holds. Empty: grows with the archive "
         "(half the square root of its entries, at least 5).",
     )
+    cluster_selection: Literal["leaf", "eom"] = Field(
+        default="leaf",
+        description="How HDBSCAN picks clusters: 'leaf' finds finer, more homogeneous themes "
+        "(measured: more of the sample's planted themes), 'eom' fewer, broader ones.",
+    )
     umap_neighbors: int = Field(
         default=15, ge=2, le=200, description="UMAP neighbourhood size (local vs global shape)."
     )

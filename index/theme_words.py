@@ -105,11 +105,15 @@ def class_tfidf_keywords(
         return [[] for _ in texts_by_class]
     vocabulary = vectorizer.get_feature_names_out()
     tf = np.asarray(counts.toarray(), dtype=np.float64)
-    sizes = tf.sum(axis=1, keepdims=True)
-    sizes[sizes == 0] = 1.0
     frequency = tf.sum(axis=0)
     average = float(tf.sum()) / max(len(texts_by_class), 1)
     idf = np.log(1.0 + average / np.maximum(frequency, 1.0))
+    # BERTopic's reduce_frequent_words: the square root of the counts, so the names that
+    # run through all of a writer's life (a partner, a town) do not crowd out the words
+    # that make a theme what it is.
+    tf = np.sqrt(tf)
+    sizes = tf.sum(axis=1, keepdims=True)
+    sizes[sizes == 0] = 1.0
     weights = (tf / sizes) * idf
     keywords: list[list[tuple[str, float]]] = []
     for row in weights:
@@ -127,14 +131,19 @@ def class_tfidf_keywords(
 
 
 def _redundant(word: str, chosen: Sequence[tuple[str, float]]) -> bool:
-    """A word already said: "gardens" after "garden", or a bigram repeating one word."""
+    """A word already said: "gardens" after "garden", "group" after "group chat", a bigram
+    whose words are both chosen already, or one repeating a word."""
     parts = word.split()
+    if len(parts) == 2 and parts[0] == parts[1]:
+        return True
+    said: set[str] = set()
     for other, _ in chosen:
         if word == other or _same_stem(word, other):
             return True
-        if len(parts) == 2 and parts[0] == parts[1]:
-            return True
-    return False
+        said.update(other.split())
+    if len(parts) == 1:
+        return word in said
+    return all(part in said for part in parts)
 
 
 def _same_stem(a: str, b: str) -> bool:

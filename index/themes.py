@@ -262,7 +262,7 @@ def cluster(vectors: Matrix, settings: ThemesSettings) -> npt.NDArray[np.int64]:
         min_cluster_size=size,
         min_samples=max(2, size // 2),
         metric="euclidean",
-        cluster_selection_method="eom",
+        cluster_selection_method=settings.cluster_selection,
         copy=True,
     )
     labels: npt.NDArray[np.int64] = np.asarray(clusterer.fit_predict(reduced), dtype=np.int64)
@@ -606,6 +606,7 @@ def theme_json(theme: Theme) -> dict[str, Any]:
             {"path": q.path, "date": q.date.isoformat(), "text": q.text} for q in theme.quotes
         ],
         "named_by": theme.named_by,
+        "entries": [{"path": e.path, "date": e.date.isoformat()} for e in theme.entries],
     }
 
 
