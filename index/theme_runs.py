@@ -7,8 +7,8 @@ take milliseconds). On each request the index's entries are compared with the ca
 
 - nothing changed: the cached themes, as they are;
 - a few entries changed (at most ``themes.recompute_share`` of them): each new or changed
-  entry joins the theme whose centroid is nearest, if it is as near as most of that theme's
-  members are, else it stays an outlier; deleted entries leave their themes. No clustering,
+  entry joins the theme that at least two of its five nearest entries belong to, else it
+  stays an outlier; deleted entries leave their themes. No clustering,
   no model call;
 - more changed, or the settings or embedding model did: discovery runs again. Names are
   kept for themes whose keywords did not change, so the model is asked only about new ones.
@@ -52,7 +52,7 @@ from index.themes import (
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 THEMES_DIR = "themes"
 Progress = Callable[[str], None]
 ChatFactory = Callable[[], ChatModel]
@@ -197,6 +197,9 @@ class Themer:
         ]
         joined: dict[int, list[str]] = {}
         set_aside = set(cache["set_aside"]) - changed
+        label = {key: d.id for d in drafts for key in d.members}
+        known = [e for e in entries if e.key not in changed and e.key not in set_aside]
+        labels = [label.get(e.key, -1) for e in known]
         for key in sorted(changed):
             entry = by_key.get(key)
             if entry is None:
@@ -204,7 +207,7 @@ class Themer:
             if not placeable(entry):
                 set_aside.add(key)
                 continue
-            theme = assign(entry, drafts)
+            theme = assign(entry, known, labels)
             if theme >= 0:
                 joined.setdefault(theme, []).append(key)
         drafts = [replace(d, members=d.members + tuple(joined.get(d.id, ()))) for d in drafts]
@@ -344,7 +347,6 @@ def _drafts(cache: dict[str, Any]) -> list[Draft]:
             members=tuple(d["members"]),
             keywords=tuple(d["keywords"]),
             centroid=tuple(float(x) for x in d["centroid"]),
-            threshold=float(d["threshold"]),
             name=d.get("name", ""),
             description=d.get("description", ""),
             named_by=d.get("named_by", "keywords"),

@@ -379,7 +379,6 @@ class Draft:
     members: tuple[str, ...]  # entry keys
     keywords: tuple[str, ...]
     centroid: tuple[float, ...]
-    threshold: float  # similarity to the centroid a new entry needs to join
     name: str = ""
     description: str = ""
     named_by: str = "keywords"
@@ -388,7 +387,7 @@ class Draft:
 def drafts_from_labels(
     entries: Sequence[Entry], labels: npt.NDArray[np.int64], settings: ThemesSettings
 ) -> list[Draft]:
-    """Keywords, centroid and joining threshold of every cluster."""
+    """Keywords and centroid of every cluster."""
     ids = sorted({int(label) for label in labels if label >= 0})
     texts = [
         "\n".join(e.text for e, label in zip(entries, labels, strict=True) if label == theme)
@@ -401,7 +400,6 @@ def drafts_from_labels(
         members = [e for e, label in zip(entries, labels, strict=True) if label == theme]
         matrix = np.stack([e.vector for e in members])
         center = centroid(matrix)
-        similarities = matrix @ center
         words = tuple(word for word, _ in keywords[position])
         if not words:
             continue  # nothing but boilerplate in common: not a theme
@@ -411,22 +409,31 @@ def drafts_from_labels(
                 members=tuple(e.key for e in members),
                 keywords=words,
                 centroid=tuple(float(x) for x in center),
-                threshold=float(np.quantile(similarities, 0.1)),
             )
         )
     return drafts
 
 
-def assign(entry: Entry, drafts: Sequence[Draft]) -> int:
-    """The theme a new or changed entry joins (nearest centroid, if near enough), or -1."""
-    if not drafts or not placeable(entry):
+NEIGHBOURS = 5  # entries that vote on where a new entry belongs
+MIN_VOTES = 2  # of them that must share a theme for the new entry to join it
+
+
+def assign(entry: Entry, known: Sequence[Entry], labels: Sequence[int]) -> int:
+    """The theme a new or changed entry joins, or -1: the theme at least ``MIN_VOTES`` of its
+    ``NEIGHBOURS`` nearest entries (among those already placed; ``labels``, -1 for an
+    outlier) belong to; ties go to the theme of the nearest. Close to HDBSCAN's own
+    approximate prediction. A centroid alone would favour the members that made it, and a
+    similarity floor would depend on how tight each theme happens to be.
+    """
+    if not known or not placeable(entry):
         return -1
-    centroids = np.asarray([d.centroid for d in drafts], dtype=np.float32)
-    similarities = centroids @ entry.vector
-    best = int(np.argmax(similarities))
-    if float(similarities[best]) < drafts[best].threshold:
+    similarities = np.stack([e.vector for e in known]) @ entry.vector
+    nearest = sorted(range(len(known)), key=lambda i: (-float(similarities[i]), known[i].key))
+    votes = Counter(labels[i] for i in nearest[:NEIGHBOURS] if labels[i] >= 0)
+    if not votes or max(votes.values()) < MIN_VOTES:
         return -1
-    return drafts[best].id
+    best = max(votes.values())
+    return next(labels[i] for i in nearest[:NEIGHBOURS] if votes.get(labels[i]) == best)
 
 
 def build_report(
