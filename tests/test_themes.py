@@ -278,7 +278,7 @@ def test_ask_theme_option(themed: Services, monkeypatch: pytest.MonkeyPatch) -> 
     running = report.find("parkrun")
     assert running is not None
     paths_dates = {(e.path, e.date.isoformat()) for e in running.entries}
-    assert data["sources"]
-    assert all((s["path"], s["date"]) in paths_dates for s in data["sources"])
+    assert data["passages"]
+    assert all((s["path"], s["date"]) in paths_dates for s in data["passages"])
     missing = CliRunner().invoke(cli, ["ask", "--theme", "astronomy", "x"])
     assert missing.exit_code != 0 and "no theme 'astronomy'" in missing.output
