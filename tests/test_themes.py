@@ -24,10 +24,21 @@ from ui.services import Services
 
 @pytest.fixture
 def themed(archive: Path, make_app: AppFactory) -> Services:
+    """The synthetic archive with broad themes (one per subject): the hashing embedder's
+    random word bags make leaf selection split each subject by chance."""
     themed_archive(archive)
-    app = make_app()
+    app = make_app(themes__cluster_selection="eom")
     app.sync()
     return app
+
+
+def cli_env(monkeypatch: pytest.MonkeyPatch, app: Services) -> None:
+    """The command line on the same archive, data and settings as ``app``."""
+    monkeypatch.setenv("PONDER_ARCHIVE", str(app.archive))
+    monkeypatch.setenv("PONDER_DATA_DIR", str(app.data_dir))
+    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
+    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
+    monkeypatch.setenv("PONDER_THEMES__CLUSTER_SELECTION", app.settings.themes.cluster_selection)
 
 
 def subject_of(keywords: Sequence[str]) -> str:
@@ -96,10 +107,7 @@ def test_same_archive_same_themes(themed: Services) -> None:
 
 
 def test_json_shape_of_the_cli(themed: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(themed.archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(themed.data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
+    cli_env(monkeypatch, themed)
     result = CliRunner().invoke(cli, ["themes", "--json", "--compare", "2015"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -132,10 +140,7 @@ def test_json_shape_of_the_cli(themed: Services, monkeypatch: pytest.MonkeyPatch
 def test_cli_human_output_and_chart(
     themed: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(themed.archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(themed.data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
+    cli_env(monkeypatch, themed)
     chart = tmp_path / "themes.html"
     result = CliRunner().invoke(cli, ["themes", "--chart", str(chart), "--compare", "2018"])
     assert result.exit_code == 0, result.output
@@ -163,13 +168,8 @@ def test_a_small_archive_gets_a_message_not_a_crash(
 
 
 def test_the_cache_is_reused_and_small_changes_join_existing_themes(
-    archive: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+    themed: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    themed_archive(archive)
-    # Broad themes (one per subject): the hashing embedder's random word bags make leaf
-    # selection split each subject by chance, which is beside the point here.
-    themed = make_app(themes__cluster_selection="eom")
-    themed.sync()
     first = themer(themed).themes()
     assert first.freshness.how == "computed"
 
@@ -265,10 +265,7 @@ def test_asking_within_a_theme_searches_only_its_entries(themed: Services) -> No
 
 
 def test_ask_theme_option(themed: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(themed.archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(themed.data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
+    cli_env(monkeypatch, themed)
     result = CliRunner().invoke(
         cli, ["ask", "--theme", "parkrun", "--json", "--no-save", "what about my knee?"]
     )
