@@ -279,3 +279,36 @@ def test_ask_theme_option(themed: Services, monkeypatch: pytest.MonkeyPatch) -> 
     assert all((s["path"], s["date"]) in paths_dates for s in data["passages"])
     missing = CliRunner().invoke(cli, ["ask", "--theme", "astronomy", "x"])
     assert missing.exit_code != 0 and "no theme 'astronomy'" in missing.output
+
+
+def test_a_short_span_is_shown_by_month(archive: Path, make_app: AppFactory) -> None:
+    parts = [
+        f"## 2021-{1 + n % 12:02d}-{1 + n % 27:02d}\n\n"
+        + " ".join(SUBJECTS["garden" if n % 2 else "work"] * 2)
+        + "\n"
+        for n in range(40)
+    ]
+    write(archive, "journal/2021.md", "\n".join(parts))
+    app = make_app(themes__cluster_selection="eom")
+    app.sync()
+    report = themer(app).themes()
+    assert report.granularity == "month"
+    assert report.themes
+    assert all(len(period) == 7 for t in report.themes for period, _ in t.timeline)
+    assert [p for p, _ in report.periods][:2] == ["2021-01", "2021-02"]
+
+
+def test_png_without_vl_convert_says_what_to_install(
+    themed: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "vl_convert" else real(name)
+    )
+    cli_env(monkeypatch, themed)
+    result = CliRunner().invoke(cli, ["themes", "--chart", str(tmp_path / "t.png")])
+    assert result.exit_code != 0
+    assert "vl-convert-python" in result.output
+    assert not (tmp_path / "t.png").exists()
