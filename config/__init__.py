@@ -9,6 +9,7 @@ from config.settings import (
     OllamaSettings,
     SearchSettings,
     Settings,
+    ThemesSettings,
     UISettings,
     WatchSettings,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "OllamaSettings",
     "SearchSettings",
     "Settings",
+    "ThemesSettings",
     "UISettings",
     "WatchSettings",
     "load_settings",

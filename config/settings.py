@@ -157,6 +157,56 @@ class AskSettings(_Section):
     )
 
 
+class ThemesSettings(_Section):
+    seed: int = Field(
+        default=42,
+        description="Random seed of the dimension reduction: same archive and seed, same themes.",
+    )
+    min_entries: int = Field(
+        default=30,
+        ge=10,
+        description="Fewest entries (with enough words) before themes are looked for.",
+    )
+    min_cluster_size: int | None = Field(
+        default=None,
+        ge=2,
+        description="Fewest entries a theme holds. Empty: grows with the archive "
+        "(half the square root of its entries, at least 5).",
+    )
+    cluster_selection: Literal["leaf", "eom"] = Field(
+        default="leaf",
+        description="How HDBSCAN picks clusters: 'leaf' finds finer, more homogeneous themes "
+        "(measured: more of the sample's planted themes), 'eom' fewer, broader ones.",
+    )
+    umap_neighbors: int = Field(
+        default=15, ge=2, le=200, description="UMAP neighbourhood size (local vs global shape)."
+    )
+    umap_components: int = Field(
+        default=5, ge=2, le=50, description="Dimensions UMAP reduces the entry vectors to."
+    )
+    umap_epochs: int | None = Field(
+        default=None,
+        ge=10,
+        description="UMAP optimisation epochs. Empty: UMAP's default for the archive's size.",
+    )
+    keywords: int = Field(default=10, ge=3, le=30, description="Keywords kept per theme.")
+    quotes: int = Field(
+        default=5, ge=3, le=10, description="Representative quotes shown per theme (3 to 10)."
+    )
+    recompute_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="When more than this share of entries changed since the themes were "
+        "discovered, discover them again; fewer changes join the existing themes.",
+    )
+    name_with_model: bool = Field(
+        default=True,
+        description="Ask the chat model to name and describe each theme (one call per "
+        "theme); off, or with no model, names come from the keywords.",
+    )
+
+
 class UISettings(_Section):
     port: int = Field(default=8501, ge=1, le=65535, description="Port of the web app.")
 
@@ -192,4 +242,5 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     ask: AskSettings = Field(default_factory=AskSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    themes: ThemesSettings = Field(default_factory=ThemesSettings)
     ui: UISettings = Field(default_factory=UISettings)

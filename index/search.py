@@ -11,7 +11,7 @@ from typing import Literal
 from config import SearchSettings
 from index.embeddings import Embedder
 from index.records import Passage
-from index.store import EmbeddingMismatch, Store
+from index.store import EmbeddingMismatch, Store, sql_literal
 
 Mode = Literal["hybrid", "vector", "text"]
 
@@ -31,13 +31,46 @@ class DateRange:
         return " AND ".join(clauses) or None
 
 
-class Searcher:
-    """Finds the passages of the archive that bear on a query."""
+@dataclass(frozen=True)
+class EntryScope:
+    """Search only these entries, as (doc_id, entry_index): a theme's, when drilling down."""
 
-    def __init__(self, store: Store, embedder: Embedder, settings: SearchSettings) -> None:
+    entries: tuple[tuple[str, int], ...]
+    label: str = ""  # what the scope is, for the user ("the theme Garden, beds")
+
+    def where(self) -> str:
+        """The SQL filter: one clause per document, its entry indexes listed (ids escaped)."""
+        by_doc: dict[str, set[int]] = defaultdict(set)
+        for doc_id, index in self.entries:
+            by_doc[doc_id].add(int(index))
+        if not by_doc:
+            return "false"
+        clauses = [
+            f"(doc_id = {sql_literal(doc_id)} AND entry_index IN "
+            f"({', '.join(str(i) for i in sorted(indexes))}))"
+            for doc_id, indexes in sorted(by_doc.items())
+        ]
+        return "(" + " OR ".join(clauses) + ")"
+
+
+def _both(first: str | None, second: str | None) -> str | None:
+    return " AND ".join(c for c in (first, second) if c) or None
+
+
+class Searcher:
+    """Finds the passages of the archive that bear on a query (within a scope, if given)."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        settings: SearchSettings,
+        within: EntryScope | None = None,
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._settings = settings
+        self._within = within
 
     def search(
         self,
@@ -53,7 +86,7 @@ class Searcher:
             EmbeddingMismatch: the index holds vectors of another model.
         """
         k = k or self._settings.k
-        where = dates.where()
+        where = _both(dates.where(), self._within.where() if self._within else None)
         candidates = max(self._settings.candidates, k * 3)
         vector_hits: list[Passage] = []
         text_hits: list[Passage] = []

@@ -38,8 +38,11 @@ from index.conversations import (
     conversation_json,
     conversation_markdown,
 )
+from index.search import EntryScope
+from index.themes import theme_scope
 from index.when import TimeScope
 from ui.cli_support import common_options, services
+from ui.services import Services
 
 WIDTH = 88
 
@@ -63,12 +66,19 @@ WIDTH = 88
     help="Continue this saved conversation (its earlier questions give context).",
 )
 @click.option("--no-save", is_flag=True, help="Do not save the question as a conversation.")
+@click.option(
+    "--theme",
+    metavar="NAME",
+    help="Answer only from the entries of this theme (its name, number or a keyword, as "
+    "`ponder themes` lists them).",
+)
 def ask(
     question: str,
     as_json: bool,
     show_context: bool,
     conversation_id: str | None,
     no_save: bool,
+    theme: str | None,
 ) -> None:
     """Answer QUESTION from your writing, citing the passages it rests on.
 
@@ -79,7 +89,7 @@ def ask(
     app = services()
     store = app.conversations()
     conversation = store.load(conversation_id) if conversation_id else store.new()
-    asker = app.asker()
+    asker = app.asker(_theme_scope(app, theme) if theme else None)
     if as_json:
         answer = asker.answer(question, conversation.history())
     else:
@@ -96,6 +106,21 @@ def ask(
         )
     if answer.error:
         raise click.exceptions.Exit(1)
+
+
+def _theme_scope(app: Services, name: str) -> EntryScope:
+    """The entries of the theme called ``name`` (by name, number or keyword)."""
+    report = app.themer().themes()
+    theme = report.find(name)
+    if theme is None:
+        known = ", ".join(f"{n}. {t.name}" for n, t in enumerate(report.themes, start=1))
+        raise click.BadParameter(
+            f"no theme {name!r}"
+            + (f"; the themes are: {known}" if known else f": {report.message}"),
+            param_hint="--theme",
+        )
+    _dim(f"Asking within the theme “{theme.name}” ({theme.size} entries).")
+    return theme_scope(theme)
 
 
 def _save(store: Conversations, conversation: Conversation, answer: Answer) -> Conversation:

@@ -17,9 +17,10 @@ from index.chat import ChatChoice, choose_chat
 from index.conversations import Conversations
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
 from index.lock import WriterLock, command_line
-from index.search import Searcher
+from index.search import EntryScope, Searcher
 from index.status import IndexStatus, index_status
 from index.store import Store
+from index.theme_runs import Themer
 from ingest.discover import IgnoreRules
 from ingest.snapshot import Snapshot
 from ingest.sync import ProgressCallback, Syncer, SyncReport
@@ -155,12 +156,17 @@ class Services:
             on_sync=on_sync,
         )
 
-    def searcher(self) -> Searcher:
-        return Searcher(self.store, self.embedder().embedder, self.settings.search)
+    def searcher(self, within: EntryScope | None = None) -> Searcher:
+        return Searcher(self.store, self.embedder().embedder, self.settings.search, within)
 
-    def asker(self) -> Asker:
-        """Questions about the archive, answered by the chat model from its passages."""
-        return Asker(self.searcher(), self.store, self.chat().model, self.settings)
+    def asker(self, within: EntryScope | None = None) -> Asker:
+        """Questions about the archive (or only ``within`` some entries, e.g. a theme's),
+        answered by the chat model from its passages."""
+        return Asker(self.searcher(within), self.store, self.chat().model, self.settings)
+
+    def themer(self) -> Themer:
+        """The archive's themes, cached in the data dir; the chat model names them."""
+        return Themer(self.store, self.settings, self.data_dir, chat=lambda: self.chat().model)
 
     def conversations(self) -> Conversations:
         return Conversations(self.data_dir / "conversations")

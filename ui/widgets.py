@@ -14,6 +14,8 @@ from ui.runtime import AppRuntime, explain
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+# Session key of the EntryScope the chat page asks within (set by the Themes page).
+CHAT_SCOPE = "chat-scope"
 
 
 def show_error(message: str, hint: str = "") -> None:

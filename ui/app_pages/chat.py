@@ -23,10 +23,11 @@ from ui import runtime, safe_markdown
 from ui.answer_view import Turn, citation_chips, passage_view, transparency
 from ui.runtime import AppRuntime, explain
 from ui.services import Services
-from ui.widgets import guarded, runtime_help, show_error
+from ui.widgets import CHAT_SCOPE, guarded, runtime_help, show_error
 
 TURNS = "chat-turns"
 CONVERSATION = "chat-conversation"
+SCOPE = CHAT_SCOPE
 REDRAW_SECONDS = 0.05  # the first piece is drawn at once, later ones at most this often
 LISTED = 30  # saved conversations in the sidebar
 
@@ -173,7 +174,9 @@ def stream_turn(services: Services, turn: Turn, current: Conversation) -> None:
         events = None
         drawn = 0.0
         try:
-            events = services.asker().ask(turn.question, current.history())
+            events = services.asker(st.session_state.get(SCOPE)).ask(
+                turn.question, current.history()
+            )
             for event in events:
                 if isinstance(event, Retrieved):
                     found = len(event.passages)
@@ -214,11 +217,24 @@ def stream_turn(services: Services, turn: Turn, current: Conversation) -> None:
     st.rerun()  # draw the finished turn with its sources and panel
 
 
+def scope_banner() -> None:
+    """Say when questions are asked within a theme's entries, with the way out."""
+    scope = st.session_state.get(SCOPE)
+    if scope is None:
+        return
+    left, right = st.columns([4, 1])
+    left.info(f"Asking within {scope.label}.", icon=":material/filter_alt:")
+    if right.button("Ask all my writing", key="clear-scope"):
+        st.session_state.pop(SCOPE, None)
+        st.rerun()
+
+
 def render(app: AppRuntime) -> None:
     services = app.services
     assert services is not None
     question = st.chat_input("Ask about your writing…")
     sidebar(services)
+    scope_banner()
     on_screen = turns()
     for turn in on_screen:
         if turn.status == "asking":  # its run was ended by a click before it finished
