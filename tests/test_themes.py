@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,9 @@ def test_cli_human_output_and_chart(
     assert result.exit_code == 0, result.output
     assert "keywords:" in result.output and "peak 2018" in result.output
     assert "What was different about 2018" in result.output
-    assert "vega" in chart.read_text(encoding="utf-8").lower()
+    html = chart.read_text(encoding="utf-8")
+    assert "vega" in html.lower()
+    assert not re.search(r"""src=["']https?://""", html), "opening it must fetch nothing"
     bad = CliRunner().invoke(cli, ["themes", "--chart", str(tmp_path / "x.svg")])
     assert bad.exit_code != 0 and ".html or .png" in bad.output
 
@@ -298,7 +301,7 @@ def test_a_short_span_is_shown_by_month(archive: Path, make_app: AppFactory) -> 
     assert [p for p, _ in report.periods][:2] == ["2021-01", "2021-02"]
 
 
-def test_png_without_vl_convert_says_what_to_install(
+def test_a_chart_without_vl_convert_says_what_to_install(
     themed: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import importlib.util

@@ -55,10 +55,14 @@ def prevalence_chart(report: ThemeReport) -> alt.Chart:
 
 
 def save_chart(report: ThemeReport, path: Path) -> None:
-    """Write the chart as HTML (self-contained apart from the Vega scripts) or PNG.
+    """Write the chart as PNG, or as HTML with the Vega scripts inlined.
+
+    Inlined, because the default HTML fetches them from a CDN when opened: a request to a
+    stranger's server each time the writer looks at their own themes. Both need
+    vl-convert-python (a core dependency; checked in case it was removed).
 
     Raises:
-        ChartUnavailable: an unknown extension, or PNG without vl-convert-python.
+        ChartUnavailable: an unknown extension, or vl-convert-python missing.
     """
     suffix = path.suffix.lower()
     if suffix not in (".html", ".png"):
@@ -66,10 +70,14 @@ def save_chart(report: ThemeReport, path: Path) -> None:
             f"cannot write a chart as {suffix or 'a file without an extension'}",
             hint="Name the file .html or .png.",
         )
-    if suffix == ".png" and importlib.util.find_spec("vl_convert") is None:
+    if importlib.util.find_spec("vl_convert") is None:
         raise ChartUnavailable(
-            "writing PNG needs the vl-convert-python package, which is not installed",
-            hint="Install it (`pip install vl-convert-python`) or write .html instead.",
+            "writing a chart needs the vl-convert-python package, which is not installed",
+            hint="Install it: pip install vl-convert-python.",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    prevalence_chart(report).save(str(path))
+    chart = prevalence_chart(report)
+    if suffix == ".html":
+        chart.save(str(path), inline=True)
+    else:
+        chart.save(str(path))
