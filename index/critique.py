@@ -85,7 +85,7 @@ _ABOUT_THE_PAST = re.compile(
     r"\byou(?:'ve|’ve| have)? (?:wrote|written|said|promised|vowed|swore|sworn|claimed|"
     r"told|announced|admitted|decided|used to|once|always said|kept saying)\b|"
     r"\b(?:in|since|back in) (?:19|20)\d\d\b|\byour (?:journal|diary|notes|entries|entry|"
-    r"archive|blog|letters?|past writing|earlier writing)\b|\b(?:years ago|last time you)\b",
+    r"archive|blog|letters?|past writing|earlier writing)\b|\byears ago\b",
     re.IGNORECASE,
 )
 
@@ -782,11 +782,13 @@ def load_entry(store: Store, reference: str) -> Entry:
     [(index, chunks)] = entries.items()
     start = min(c["start"] for c in chunks)
     end = max(c["end"] for c in chunks)
+    record = store.document(document.doc_id)  # documents() leaves the text out
+    source = record.source_text if record else ""
     return Entry(
         path=path,
         date=chunks[0]["date"],
         title=chunks[0]["entry_title"],
-        text=document.source_text[start:end],
+        text=source[start:end],
         doc_id=document.doc_id,
         entry_index=index,
     )

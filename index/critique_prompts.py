@@ -205,8 +205,9 @@ def heading_of(line: str) -> SectionName | None:
         return None
     marked = stripped.startswith(("#", "**", "__")) or stripped.endswith(":")
     title = match.group("title")
-    if not marked and not title.isupper() and len(title.split()) > 3:
-        return None
+    numbered = re.match(r"\d+[.)]", stripped) is not None
+    if not marked and not title.isupper() and (numbered or len(title.split()) > 5):
+        return None  # "1. First claim" is a point; "Questions to sit with" a heading
     for name, pattern in _HEADING_WORDS:
         if pattern.search(title):
             return name

@@ -60,8 +60,7 @@ CUES: dict[str, tuple[float, re.Pattern[str]]] = {
         re.compile(
             r"\b(?:this is the year|this year i|next year i|i(?:'m| am|’m) going to|"
             r"i will finally|i(?:'m| am|’m) finally|i plan to|my plan is|resolution|"
-            r"starting (?:today|tomorrow|monday)|(?:19|20)\d\d is the year|"
-            r"(?:i|we) will|i'll|i’ll)\b",
+            r"starting (?:today|tomorrow|monday)|(?:19|20)\d\d is the year)\b",
             re.IGNORECASE,
         ),
     ),
@@ -148,10 +147,11 @@ def cue_weight(cue: str) -> float:
     return CUES[cue][0] if cue else 0.0
 
 
-def is_the_statement(passage: Passage, sentences: Sequence[str]) -> bool:
-    """Whether the passage holds one of the statement's own (longer) sentences: the entry
-    being critiqued is in the archive too, and must not be its own counter-evidence."""
-    return any(len(words(s)) >= 6 and find_loosely(s, passage.text) is not None for s in sentences)
+def is_the_statement(passage: Passage, statement: str) -> bool:
+    """Whether the passage holds the whole statement, word for word: a quote of the archive
+    critiqued as text must not be its own counter-evidence. One sentence in common is not
+    enough: the same plan written again years later is exactly what a critique looks for."""
+    return len(words(statement)) >= 6 and find_loosely(statement, passage.text) is not None
 
 
 def gather(
@@ -193,7 +193,7 @@ def gather(
     similarity: dict[str, float] = {}
     for name, hits in lists.items():
         for rank, hit in enumerate(hits, start=1):
-            if (hit.doc_id, hit.entry_index) in exclude or is_the_statement(hit, sentences):
+            if (hit.doc_id, hit.entry_index) in exclude or is_the_statement(hit, statement):
                 continue
             # A rare word's hits all contain it: each counts as that list's first.
             fused[hit.chunk_id] += weights[name] / (RRF_K + (1 if name[:5] == "word:" else rank))

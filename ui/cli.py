@@ -27,6 +27,7 @@ LAZY_COMMANDS = {
     "ask": "ui.cli_ask:ask",
     "chat": "ui.cli_ask:chat",
     "conversations": "ui.cli_ask:conversations",
+    "critique": "ui.cli_critique:critique",
 }
 
 
