@@ -265,13 +265,13 @@ class Critic:
                 return event.critique
         raise AssertionError("critique() ended without a critique")  # pragma: no cover
 
-    def critique_answer(self, answer: Answer, harshness: Harshness | None = None) -> Critique:
-        """Critique an answer ponder gave: its claims, argued with the archive."""
-        context = (
-            f"The text is an answer ponder gave to the writer's question “{answer.question}”, "
-            "drawn from their archive. Critique the answer and what it concludes about them."
-        )
-        return self.run(strip_markers(answer.text), harshness, context=context)
+    def critique_answer(
+        self, answer: Answer | tuple[str, str], harshness: Harshness | None = None
+    ) -> Critique:
+        """Critique an answer ponder gave (an ``Answer``, or a saved one's question and
+        text): its claims, argued with the archive."""
+        question, text = (answer.question, answer.text) if isinstance(answer, Answer) else answer
+        return self.run(strip_markers(text), harshness, context=answer_context(question))
 
     def critique(
         self,
@@ -654,6 +654,14 @@ class _Reply:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+
+def answer_context(question: str) -> str:
+    """What the critic is told when the text is one of ponder's own answers."""
+    return (
+        f"The text is an answer ponder gave to the writer's question “{question}”, drawn "
+        "from their archive. Critique the answer and what it concludes about them."
+    )
 
 
 def _checked(text: str) -> str:
