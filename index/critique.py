@@ -61,7 +61,14 @@ from index.critique_prompts import (
     read_verdict,
     without_praise,
 )
-from index.critique_retrieval import Candidate, Pool, gather, spread_by_year, statement_sentences
+from index.critique_retrieval import (
+    Candidate,
+    Pool,
+    cue_of,
+    gather,
+    spread_by_year,
+    statement_sentences,
+)
 from index.embeddings import Embedder
 from index.records import DocumentRecord, Passage
 from index.relevance import stem, words
@@ -565,10 +572,7 @@ class Critic:
                 if not points:
                     note = "Nothing in the passages found bears this out."
             elif name == "claims" and not points:
-                points = [
-                    Point(sentence, "statement")
-                    for sentence in statement_sentences(run.statement)[:MAX_CLAIMS]
-                ]
+                points = [Point(s, "statement") for s in _claims_of(run.statement)]
                 note = "The text's own sentences: the model listed no claims."
             elif name == "questions" and not points:
                 points = _questions(evidence)
@@ -678,6 +682,18 @@ def _checked(text: str) -> str:
             hint="Critique one entry or one idea at a time.",
         )
     return statement
+
+
+def _claims_of(statement: str) -> list[str]:
+    """The statement's own sentences as its claims, for a model that listed none: those
+    with commitment or absolute language first chosen, at most ``MAX_CLAIMS``, in order."""
+    sentences = statement_sentences(statement)
+    if len(sentences) <= MAX_CLAIMS:
+        return sentences
+    cued = {i for i, s in enumerate(sentences) if cue_of(s)}
+    chosen = sorted(cued)[:MAX_CLAIMS]
+    chosen += [i for i in range(len(sentences)) if i not in cued][: MAX_CLAIMS - len(chosen)]
+    return [sentences[i] for i in sorted(chosen)]
 
 
 def _kind(item: Judged) -> Verdict:

@@ -87,6 +87,7 @@ COMMITMENT_WORDS = "never promise swear vow again forever good year always"
 
 RARE_SHARE = 4  # a word in fewer than pool / 4 passages is rare
 MAX_RARE_WORDS = 8
+MAX_WORDS_TRIED = 24
 RRF_K = 5  # the search's own constant: a passage first in one list counts
 PIVOTS_PER_PASSAGE = 2  # sentences of a passage whose meaning is compared, at most
 PIVOT_POOL = 30  # passages of the fused pool read sentence by sentence
@@ -241,7 +242,10 @@ def _rare_words(
     """
     found: dict[str, tuple[float, list[Passage]]] = {}
     seen: set[str] = set()
-    for word in content_words(statement):
+    # A whole entry has hundreds of words: try the longest (the rarest, mostly) first, and
+    # a bounded number of them, one full-text search each.
+    tried = sorted(content_words(statement), key=lambda w: (-len(w), w))[:MAX_WORDS_TRIED]
+    for word in tried:
         key = stem(word)
         if key in seen or len(word) < 4 or word.isdigit():
             continue
