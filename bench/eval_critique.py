@@ -92,7 +92,10 @@ def main() -> None:
             report = app.sync()
         ingest_s = time.perf_counter() - started
         critic = app.critic()
-        critic.run("Warm the models up before anything is timed.")
+        # Load the models before anything is timed (not a whole critique: a slow model's
+        # critique is minutes).
+        app.searcher().search("warm up", k=1)
+        app.chat().model.count_tokens("warm up")
         cases = planted(json.loads(args.ground_truth.read_text(encoding="utf-8")))
         started = time.perf_counter()
         result = evaluate_critique(critic, app.store, cases)

@@ -79,6 +79,7 @@ Basis = Literal["statement", "archive", "reasoning"]
 MESSAGE_OVERHEAD = 4
 MAX_CLAIMS = 8  # when the model lists none, the statement's own sentences, at most this many
 MAX_STATEMENT_CHARS = 20_000
+JUDGE_MAX_CHARS = 400  # a verdict and its reason; the rest of a rambling reply is not read
 
 _KIND_OF_CUE: dict[str, Verdict] = {
     "vow": "broken_promise",
@@ -439,10 +440,21 @@ class Critic:
             dated=run.as_of.isoformat() if run.as_of else "",
         )
         started = time.perf_counter()
+        reply = ""
+        pieces = self._model.stream(prompt)
         try:
-            reply = "".join(self._model.stream(prompt))
+            # The verdict is one line: stop reading (and so generating) once it is there. A
+            # base model without an end-of-turn habit would otherwise write until its limit.
+            for piece in pieces:
+                reply += piece
+                if "\n" in reply.lstrip() or len(reply) > JUDGE_MAX_CHARS:
+                    break
         except ChatFailed as exc:
-            reply = f"(the model failed: {exc})"
+            reply += f"(the model failed: {exc})"
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
         verdict, reason = read_verdict(reply)
         if verdict == "unclear":
             # No readable verdict (a small model, a failure): the strongest candidates with
