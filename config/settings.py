@@ -207,6 +207,48 @@ class ThemesSettings(_Section):
     )
 
 
+class CritiqueSettings(_Section):
+    harshness: Literal["gentle", "direct", "brutal"] = Field(
+        default="direct",
+        description="Tone of a critique when none is asked for: gentle, direct or brutal. It "
+        "changes the wording only, never which evidence is shown.",
+    )
+    pool: int = Field(
+        default=60,
+        ge=5,
+        le=500,
+        description="Passages each of the critique's searches (support, opposition, past "
+        "commitments, rare words) may return.",
+    )
+    judged: int = Field(
+        default=6,
+        ge=0,
+        le=30,
+        description="Candidate contradictions the model reads beside the text, one short call "
+        "each (the best-ranked ones).",
+    )
+    keep_unjudged: int = Field(
+        default=3,
+        ge=0,
+        le=30,
+        description="When the model gives no readable verdict on a candidate, the best this "
+        "many candidates with commitment language are kept, marked as not confirmed.",
+    )
+    passages: int = Field(
+        default=14,
+        ge=1,
+        le=60,
+        description="Passages numbered in the critique prompt at most (fewer if the context "
+        "window is full).",
+    )
+    reply_tokens: int = Field(
+        default=1500,
+        ge=64,
+        description="Tokens of the context window kept free for the critique (at most a "
+        "third of the window).",
+    )
+
+
 class UISettings(_Section):
     port: int = Field(default=8501, ge=1, le=65535, description="Port of the web app.")
 
@@ -241,6 +283,7 @@ class Settings(BaseSettings):
     ollama: OllamaSettings = Field(default_factory=OllamaSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     ask: AskSettings = Field(default_factory=AskSettings)
+    critique: CritiqueSettings = Field(default_factory=CritiqueSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     themes: ThemesSettings = Field(default_factory=ThemesSettings)
     ui: UISettings = Field(default_factory=UISettings)

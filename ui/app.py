@@ -1,7 +1,8 @@
 """The Streamlit entry point: page setup, the process's runtime, and navigation between pages.
 
 Run by ``ponder ui`` (never imported). Which pages exist depends on the state of things:
-with no archive folder, the first-run page; otherwise chat, themes, library and settings.
+with no archive folder, the first-run page; otherwise chat, themes, critique, library and
+settings.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ with guarded():
         pages = [
             st.Page(PAGES / "chat.py", title="Chat", icon=":material/chat:", default=True),
             st.Page(PAGES / "themes.py", title="Themes", icon=":material/insights:"),
+            st.Page(PAGES / "critique.py", title="Critique", icon=":material/gavel:"),
             st.Page(PAGES / "library.py", title="Library", icon=":material/library_books:"),
             st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
         ]

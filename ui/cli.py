@@ -28,6 +28,7 @@ LAZY_COMMANDS = {
     "chat": "ui.cli_ask:chat",
     "conversations": "ui.cli_ask:conversations",
     "themes": "ui.cli_themes:themes",
+    "critique": "ui.cli_critique:critique",
 }
 
 

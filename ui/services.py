@@ -15,6 +15,7 @@ from config.loader import index_uri
 from index.answer import Asker
 from index.chat import ChatChoice, choose_chat
 from index.conversations import Conversations
+from index.critique import Critic
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
 from index.lock import WriterLock, command_line
 from index.search import EntryScope, Searcher
@@ -167,6 +168,12 @@ class Services:
     def themer(self) -> Themer:
         """The archive's themes, cached in the data dir; the chat model names them."""
         return Themer(self.store, self.settings, self.data_dir, chat=lambda: self.chat().model)
+
+    def critic(self) -> Critic:
+        """Critiques of a text, argued with the archive by the chat model."""
+        return Critic(
+            self.searcher(), self.embedder().embedder, self.store, self.chat().model, self.settings
+        )
 
     def conversations(self) -> Conversations:
         return Conversations(self.data_dir / "conversations")

@@ -17,9 +17,11 @@ import streamlit as st
 
 from index import conversations
 from index.answer import Done, Retrieved, Token
+from index.citations import strip_markers
 from index.conversations import Conversation
+from index.critique import Critique, answer_context
 from index.embeddings import ProviderUnavailable
-from ui import runtime, safe_markdown
+from ui import critique_view, runtime, safe_markdown
 from ui.answer_view import Turn, citation_chips, passage_view, transparency
 from ui.runtime import AppRuntime, explain
 from ui.services import Services
@@ -28,6 +30,7 @@ from ui.widgets import CHAT_SCOPE, guarded, runtime_help, show_error
 TURNS = "chat-turns"
 CONVERSATION = "chat-conversation"
 SCOPE = CHAT_SCOPE
+CRITIQUES = "chat-critiques"  # turn index -> the critique of its answer
 REDRAW_SECONDS = 0.05  # the first piece is drawn at once, later ones at most this often
 LISTED = 30  # saved conversations in the sidebar
 
@@ -51,6 +54,8 @@ def open_conversation(services: Services, conversation_id: str | None) -> None:
     """Show a saved conversation, or a new one."""
     st.session_state.pop(TURNS, None)
     st.session_state.pop(CONVERSATION, None)
+    st.session_state.pop(CRITIQUES, None)  # keyed by turn: they belong to the one on screen
+    st.session_state.pop(CRITIQUES, None)
     if conversation_id is None:
         return
     loaded = services.conversations().load(conversation_id)
@@ -148,16 +153,32 @@ def show_answer(services: Services, turn: Turn, index: int) -> None:
     citation = citation_chips(citations, key=f"chips-{index}")
     if citation is not None:
         passage_view(services, answer, citation, key=f"passage-{index}")
-    st.button(
-        "Critique this answer",
-        key=f"critique-{index}",
-        disabled=True,
-        help="Arrives with the critique feature.",
-    )
+    critique_action(services, turn, index)
     if answer is not None:
         transparency(answer)
     else:
         st.caption("This answer was saved by an older ponder, without what the model was shown.")
+
+
+def critique_action(services: Services, turn: Turn, index: int) -> None:
+    """ "Critique this answer": the Critique page's use-case on this answer, shown below it."""
+    critiques: dict[int, Critique] = st.session_state.setdefault(CRITIQUES, {})
+    if index not in critiques and st.button(
+        "Critique this answer",
+        key=f"critique-{index}",
+        icon=":material/gavel:",
+        help="Argue with this answer using your own writing: counter-arguments, blind "
+        "spots, contradictions, with dated quotes.",
+    ):
+        text = turn.answer.text if turn.answer is not None else turn.text
+        with guarded():
+            events = services.critic().critique(
+                strip_markers(text), context=answer_context(turn.question)
+            )
+            critiques[index] = critique_view.stream(events)
+    if index in critiques:
+        with st.expander("Critique of this answer", expanded=True):
+            critique_view.show(services, critiques[index], key=f"answer-critique-{index}")
 
 
 def stream_turn(services: Services, turn: Turn, current: Conversation) -> None:
