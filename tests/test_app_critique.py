@@ -97,3 +97,9 @@ def test_chat_answers_can_be_critiqued(indexed: Path) -> None:
     headers = [h.value for h in at.subheader]
     assert headers[-6:] == [SECTION_TITLES[name] for name in SECTION_ORDER]
     assert "Critique of this answer" in [e.label for e in at.expander]
+
+    # Another conversation does not inherit this one's critique (they are kept by turn).
+    at = next(b for b in at.button if b.label == "New conversation").click().run()
+    at = at.chat_input[0].set_value("What did I write about a big corporation?").run()
+    assert "Critique of this answer" not in [e.label for e in at.expander]
+    assert any(b.key == "critique-0" for b in at.button)

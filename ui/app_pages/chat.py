@@ -54,7 +54,6 @@ def open_conversation(services: Services, conversation_id: str | None) -> None:
     """Show a saved conversation, or a new one."""
     st.session_state.pop(TURNS, None)
     st.session_state.pop(CONVERSATION, None)
-    st.session_state.pop(CRITIQUES, None)  # keyed by turn: they belong to the one on screen
     st.session_state.pop(CRITIQUES, None)
     if conversation_id is None:
         return
