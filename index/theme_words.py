@@ -14,11 +14,11 @@ common to every theme (and the outliers, which take part as one more class) sink
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 
 def _words(text: str) -> list[str]:
@@ -55,9 +55,20 @@ _FILLER = _words(
     "forty fifty sixty hundred thousand hour hours minute minutes month months weeks "
     "second seconds "
 )
-STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS).union(
-    _MONTHS, _WEEKDAYS, _LETTER, _FILLER
-)
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words and the boilerplate words above.
+
+    Built on first use: importing scikit-learn (and SciPy behind it) costs most of a second,
+    which every command that merely imports this module (``ponder ingest`` through the
+    services) would otherwise pay.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS).union(_MONTHS, _WEEKDAYS, _LETTER, _FILLER)
+
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
 _TAG = re.compile(r"<[^>\n]{0,200}>")
@@ -79,7 +90,8 @@ def strip_boilerplate(text: str) -> str:
 def content_words(text: str) -> list[str]:
     """The words of ``text`` that can say what it is about (boilerplate and stop words out)."""
     words = _TOKEN.findall(strip_boilerplate(text).lower())
-    return [w for w in words if w not in STOP_WORDS and len(w) > 2]
+    stop = stop_words()
+    return [w for w in words if w not in stop and len(w) > 2]
 
 
 def class_tfidf_keywords(
@@ -92,10 +104,12 @@ def class_tfidf_keywords(
     """
     if not texts_by_class:
         return []
+    from sklearn.feature_extraction.text import CountVectorizer
+
     vectorizer = CountVectorizer(
         preprocessor=lambda t: strip_boilerplate(t).lower(),
         token_pattern=TOKEN_PATTERN,
-        stop_words=sorted(STOP_WORDS),
+        stop_words=sorted(stop_words()),
         ngram_range=(1, 2),
         min_df=min_df,
     )

@@ -89,3 +89,30 @@ def write(root: Path, rel: str, text: str | bytes, mtime: float | None = None) -
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return path
+
+
+@pytest.fixture(scope="session")
+def embedded_sample(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Services:
+    """The sample archive indexed with the embedded MiniLM embedder, once per session.
+
+    Shared by the quality tests (themes, critique): ingesting it takes a minute or more on
+    two busy cores. Tests may add their own files to its data dir, never change the index.
+    """
+    data = tmp_path_factory.mktemp("embedded-sample")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("PONDER_CACHE_DIR", str(model_cache))
+        app = Services(
+            load_settings(
+                environ={
+                    "PONDER_ARCHIVE": str(SAMPLE_ARCHIVE),
+                    "PONDER_DATA_DIR": str(data),
+                    "PONDER_EMBEDDINGS__PROVIDER": "embedded",
+                    "PONDER_LLM__PROVIDER": "fake",
+                },
+                config_file=data / "none.toml",
+            )
+        )
+        report = app.sync()
+    assert report.failed == 0
+    return app

@@ -2,22 +2,21 @@
 bench/eval_critique.py measures it: the critique of each later statement must cite the
 earlier passage (the passages are asserted, not the model's words).
 
-The sample is ingested once per session with the embedded MiniLM embedder (about half a
-minute); the chat model is the scripted fake, whose judgement is no judgement at all, so
-what is measured here is retrieval, the model-free ranking and the citation checks.
+The sample is ingested once per session with the embedded MiniLM embedder (the
+``embedded_sample`` fixture, shared with the themes' quality test); the chat model is the
+scripted fake, whose judgement is no judgement at all, so what is measured here is
+retrieval, the model-free ranking and the citation checks.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-from config import load_settings
 from index.critique_eval import evaluate_critique, matches, planted
-from tests.conftest import REPO, SAMPLE_ARCHIVE
+from tests.conftest import REPO
 from ui.services import Services
 
 needs_embedded = pytest.mark.skipif(
@@ -26,29 +25,6 @@ needs_embedded = pytest.mark.skipif(
     reason="the embedded extra is not installed",
 )
 GROUND_TRUTH = json.loads((REPO / "sample" / "ground_truth.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def embedded_sample(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Services:
-    """The sample archive indexed with the embedded MiniLM embedder, once per session."""
-    data = tmp_path_factory.mktemp("embedded-sample")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setenv("PONDER_CACHE_DIR", str(model_cache))
-        app = Services(
-            load_settings(
-                environ={
-                    "PONDER_ARCHIVE": str(SAMPLE_ARCHIVE),
-                    "PONDER_DATA_DIR": str(data),
-                    "PONDER_EMBEDDINGS__PROVIDER": "embedded",
-                    "PONDER_LLM__PROVIDER": "fake",
-                },
-                config_file=data / "none.toml",
-            )
-        )
-        report = app.sync()
-    assert report.failed == 0
-    return app
 
 
 @needs_embedded

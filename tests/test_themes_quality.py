@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from config import load_settings
 from index.theme_eval import recovery
 from index.theme_runs import Themer
 from index.themes import ThemeReport
-from tests.conftest import REPO, SAMPLE_ARCHIVE
+from tests.conftest import REPO
 from ui.services import Services
 
 pytestmark = [
@@ -34,24 +31,10 @@ MIN_PEAK_RATE = 0.75
 
 
 @pytest.fixture(scope="module")
-def sample_themes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThemeReport]:
-    """The sample ingested once with MiniLM, and its themes (no model naming)."""
-    data = tmp_path_factory.mktemp("sample-minilm")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        app = Services(
-            load_settings(
-                environ={
-                    "PONDER_ARCHIVE": str(SAMPLE_ARCHIVE),
-                    "PONDER_DATA_DIR": str(data),
-                    "PONDER_EMBEDDINGS__PROVIDER": "embedded",
-                    "PONDER_LLM__PROVIDER": "fake",
-                },
-                config_file=data / "none.toml",
-            )
-        )
-        app.sync()
-        yield Themer(app.store, app.settings, Path(data)).themes(name=False)
+def sample_themes(embedded_sample: Services) -> ThemeReport:
+    """The sample's themes, from its MiniLM index (no model naming)."""
+    app = embedded_sample
+    return Themer(app.store, app.settings, app.data_dir).themes(name=False)
 
 
 def test_planted_themes_are_recovered_with_their_peaks(sample_themes: ThemeReport) -> None:
