@@ -16,6 +16,7 @@ from index.answer import Asker
 from index.chat import ChatChoice, choose_chat
 from index.conversations import Conversations
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
+from index.faults import CrashHook, crash_hook
 from index.lock import WriterLock, command_line
 from index.search import Searcher
 from index.status import IndexStatus, index_status
@@ -83,7 +84,12 @@ class Services:
             index_uri(self.settings),
             read_consistency=dt.timedelta(seconds=index.read_consistency_seconds),
             keep_versions=dt.timedelta(minutes=index.keep_versions_minutes),
+            crash=self._crash,
         )
+
+    @cached_property
+    def _crash(self) -> CrashHook:
+        return crash_hook()  # a no-op unless the crash-safety tests ask (index/faults.py)
 
     def embedder(self) -> EmbedderChoice:
         if self._embedder is None:
@@ -129,6 +135,7 @@ class Services:
                 self.embedder().embedder,
                 self.settings,
                 snapshot=Snapshot(self.data_dir / SYNC_SNAPSHOT_FILE),
+                crash=self._crash,
             )
         report = self._syncer.sync(progress)
         self._record_sync(report)
