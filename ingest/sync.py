@@ -28,7 +28,8 @@ _READ_ATTEMPTS = 3  # a file that keeps changing while read is retried this ofte
 # File times tick in coarse steps (a kernel tick on Linux, 2 s on FAT): a file rewritten at
 # the same size within one step of being read keeps its (size, mtime). A stat read that
 # close to the file's mtime proves nothing, so such a file is hashed again next time (git's
-# "racy" rule), and no snapshot is saved while one exists. Found by the crash-safety test.
+# "racy" rule), and no snapshot is saved while one exists. The crash tests' mutator makes
+# such edits; test_sync_snapshot reproduces the miss deterministically.
 RACY_NS = 2_000_000_000
 
 
