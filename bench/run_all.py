@@ -196,6 +196,8 @@ def side_by_side(work: Path) -> dict[str, Any]:
         "questions": n,
         "ponder_full_ingest_s": round(float(full["seconds"]), 2),
         "ponder_full_ingest_wall_s": round(full_wall, 2),
+        "ponder_chunks_embedded": full["chunks_embedded"],
+        "ponder_timings": full["timings"],
         "ponder_reingest_s": round(float(again["seconds"]), 3),
         "ponder_reingest_wall_s": round(again_wall, 2),
         f"ponder_hit@{K}_by_entry": round(by_date / n, 4),
