@@ -22,10 +22,14 @@ from pathlib import Path
 import pytest
 
 from index.faults import CRASH_ENV, CRASH_POINTS
+from ingest.sync import SyncReport
 from tests.conftest import REPO, AppFactory, write
 from ui.services import Services
 
 SEEDED_RUNS = int(os.environ.get("PONDER_SOAK") or 20)
+# A file to append one line per seeded run to (what was killed, when, what the restart
+# redid), to see where the kills landed over a soak.
+OUTCOMES = os.environ.get("CRASH_OUTCOMES")
 MAX_FILES = 24  # the mutator keeps the folder this small: every run is short and bounded
 MAX_OPS = 150
 
@@ -176,10 +180,10 @@ def index_state(app: Services) -> tuple[dict[str, str], dict[str, list[str]]]:
     return statuses, {p: sorted(t) for p, t in sorted(texts.items())}
 
 
-def assert_heals(make_app: AppFactory, tmp_path: Path) -> None:
+def assert_heals(make_app: AppFactory, tmp_path: Path) -> SyncReport:
     """A restarted ingest, then the index equals a fresh full ingest and answers a search."""
     restarted = make_app()
-    restarted.sync()
+    report = restarted.sync()
     after = make_app()  # a new process's view, through the same snapshot path
     assert not after.sync().wrote, "a second sync after the restart still found work"
     fresh = make_app(index__data_dir=str(tmp_path / "fresh"))
@@ -187,6 +191,7 @@ def assert_heals(make_app: AppFactory, tmp_path: Path) -> None:
     assert index_state(after) == index_state(fresh)
     after.searcher().search("harbour rain")  # it opens and answers
     shutil.rmtree(tmp_path / "fresh")
+    return report
 
 
 @pytest.mark.parametrize("seed", range(SEEDED_RUNS))
@@ -203,15 +208,23 @@ def test_sigkill_at_a_random_moment_while_the_folder_changes(
         for _ in range(rng.randrange(1, 6)):
             mutator.step()
     proc = ponder(command, child_env(archive, data_dir))
+    delay = rng.uniform(0.0, 3.0)
     try:
         wait_for_lock(data_dir, proc)
         mutator.start()
-        time.sleep(rng.uniform(0.0, 3.0))
+        time.sleep(delay)
     finally:
         code = kill(proc)
         mutator.stop()
     assert code in (-signal.SIGKILL, 0), proc.stderr.read() if proc.stderr else code
-    assert_heals(make_app, tmp_path)
+    report = assert_heals(make_app, tmp_path)
+    if OUTCOMES:
+        with open(OUTCOMES, "a", encoding="utf-8") as log:
+            redo = {k: v for k, v in report.as_json().items() if k in WORK and v}
+            log.write(f"{seed} {command} exit={code} after={delay:.2f}s redo={redo}\n")
+
+
+WORK = ("added", "updated", "deleted", "renamed", "chunks_embedded", "chunks_reused")
 
 
 def changed_folder(archive: Path, make_app: AppFactory, index_first: bool) -> None:
