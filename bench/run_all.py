@@ -49,7 +49,12 @@ TEXTBOOK_PACKAGES = (
 K = 5
 
 
-def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 7200) -> str:
+def run(
+    args: list[str],
+    env: dict[str, str] | None = None,
+    timeout: float = 7200,
+    ok: tuple[int, ...] = (0,),
+) -> str:
     print("+", " ".join(Path(a).name if a == sys.executable else a for a in args), flush=True)
     done = subprocess.run(
         args,
@@ -59,7 +64,7 @@ def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 720
         text=True,
         timeout=timeout,
     )
-    if done.returncode not in (0, 1):  # bench_ingest exits 1 when a target is missed
+    if done.returncode not in ok:
         raise RuntimeError(f"{args[1]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done.stdout
 
@@ -87,7 +92,8 @@ def ingest(work: Path, full: bool) -> dict[str, Any]:
             "--no-encode",
             "--out",
             str(out),
-        ]
+        ],
+        ok=(0, 1),  # bench_ingest exits 1 when a target is missed
     )
     summary = json.loads(out.read_text(encoding="utf-8"))["summary"]
     return {
@@ -309,15 +315,20 @@ def main() -> None:
         ):
             if name in wanted:
                 started = time.perf_counter()
-                result[name] = step()
+                try:
+                    result[name] = step()
+                except Exception as exc:  # one broken benchmark must not lose the others
+                    result.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
                 result.setdefault("seconds", {})[name] = round(time.perf_counter() - started, 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result["machine"]["loadavg_end"] = os.getloadavg()
-    out = args.out or RESULTS / f"all-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        result["machine"]["loadavg_end"] = os.getloadavg()
+        out = args.out or RESULTS / f"all-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     print(table(result))
+    for name, error in result.get("errors", {}).items():
+        print(f"{name} failed: {error}", file=sys.stderr)
     print(f"\nJSON: {out}", file=sys.stderr)
 
 

@@ -102,7 +102,7 @@ def main() -> None:
 
     model = embed_model()  # loaded inside the timed full ingest, on its first embed
     index, full_s, files = build(args.archive, args.db, model)
-    full_embed_s, nodes = model.embed_s, model.texts
+    full_embed_s, embedded = model.embed_s, model.texts
     rows = lancedb.connect(str(args.db)).open_table("textbook").count_rows()
     _index, again_s, _files = build(args.archive, args.db, model)
     retriever = index.as_retriever(similarity_top_k=args.k)
@@ -116,7 +116,7 @@ def main() -> None:
         "files": files,
         "full_ingest_s": round(full_s, 2),
         "full_embed_s": round(full_embed_s, 2),
-        "nodes_embedded": nodes,
+        "nodes_embedded": embedded,
         "rows": rows,
         "reingest_s": round(again_s, 2),
         "questions": len(questions),
