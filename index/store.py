@@ -57,6 +57,9 @@ TABLES = (DOCUMENTS, CHUNKS, CACHE, META)
 QUARANTINE = "_quarantine"
 RESYNC_NEEDED = "resync-needed.json"
 _MAX_U64 = 2**64 - 1
+# Errors that say the machine, not the table, is in the way: never a reason to set a
+# version aside.
+_NOT_DAMAGE = ("permission denied", "too many open files", "no space left")
 
 _DOCUMENT_FIELDS: list[pa.Field] = [
     pa.field("doc_id", pa.string(), nullable=False),
@@ -286,10 +289,12 @@ class Store:
         try:
             return _open_checked(self._db, name)
         except Exception as exc:
-            if "://" in self.uri:
+            transient = any(words in str(exc).lower() for words in _NOT_DAMAGE)
+            if "://" in self.uri or transient:  # only damage is repaired, never a hiccup
                 raise StoreError(
                     f"cannot open the {name} table of the index at {self.uri}: {exc}",
-                    hint="Run `ponder reindex`.",
+                    hint="Check the index folder's permissions and free file handles; "
+                    "if it persists, run `ponder reindex`.",
                 ) from exc
             first_error = exc
         table_dir = os.path.join(self.uri, f"{name}.lance")

@@ -337,3 +337,23 @@ def test_a_table_with_no_readable_version_is_rebuilt(
     for manifest in newest_manifests(data_dir, "chunks"):
         manifest.write_bytes(b"")
     assert_heals(make_app, tmp_path)
+
+
+def test_a_table_that_cannot_be_opened_for_lack_of_permission_is_not_repaired(
+    archive: Path, data_dir: Path, make_app: AppFactory
+) -> None:
+    """Only damage is repaired: an error that names the machine sets nothing aside."""
+    from index.store import QUARANTINE, Store, StoreError
+
+    two_syncs(archive, make_app)
+
+    def refuse(db: object, name: str) -> object:
+        raise StoreError("LanceError(IO): Permission denied (os error 13)")
+
+    store = make_app().store
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("index.store._open_checked", refuse)
+        with pytest.raises(StoreError, match="Permission denied"):
+            store.documents()
+    assert not (data_dir / "index" / QUARANTINE).exists()
+    assert isinstance(store, Store)
