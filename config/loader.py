@@ -26,7 +26,9 @@ ENV_CONFIG_FILE = "PONDER_CONFIG"
 # Where rebuildable files go (the assembled demo GGUF); a location, not a setting.
 ENV_CACHE_DIR = "PONDER_CACHE_DIR"
 # Variables under our prefix that are not settings.
-ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_FILE, ENV_CACHE_DIR})
+# Names a crash point for the crash-safety tests (index/faults.py); not a setting.
+ENV_CRASH_AT = "PONDER_CRASH_AT"
+ENV_NOT_SETTINGS = frozenset({ENV_CONFIG_FILE, ENV_CACHE_DIR, ENV_CRASH_AT})
 
 
 class ConfigError(Exception):

@@ -13,8 +13,11 @@ leave a document half replaced.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
+import shutil
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -22,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from index.faults import CrashHook, no_crash
 from index.records import (
     ChunkRecord,
     DocStatus,
@@ -48,6 +52,15 @@ DOCUMENTS = "documents"
 CHUNKS = "chunks"
 CACHE = "embedding_cache"
 META = "meta"
+TABLES = (DOCUMENTS, CHUNKS, CACHE, META)
+# Beside the tables in a local index: set aside unreadable versions, and the note that the
+# next sync must re-read every file because a table went back in time.
+QUARANTINE = "_quarantine"
+RESYNC_NEEDED = "resync-needed.json"
+_MAX_U64 = 2**64 - 1
+# Errors that say the machine, not the table, is in the way: never a reason to set a
+# version aside.
+_NOT_DAMAGE = ("permission denied", "too many open files", "no space left")
 
 _DOCUMENT_FIELDS: list[pa.Field] = [
     pa.field("doc_id", pa.string(), nullable=False),
@@ -150,6 +163,35 @@ def _connect(uri: str, read_consistency: dt.timedelta | None) -> Any:
         ) from exc
 
 
+def _manifests(versions_dir: str) -> list[tuple[int, str]]:
+    """(version, path) of every manifest of a local table, newest first.
+
+    Lance names manifests ``{version}.manifest`` or, in its newer scheme, by ``2**64 - 1 -
+    version`` zero-padded to 20 digits so that the newest sorts first.
+    """
+    found = []
+    with os.scandir(versions_dir) as entries:
+        for entry in entries:
+            stem, dot, suffix = entry.name.partition(".")
+            if dot and suffix == "manifest" and stem.isdigit():
+                number = int(stem)
+                version = _MAX_U64 - number if len(stem) == 20 else number
+                found.append((version, entry.path))
+    return sorted(found, reverse=True)
+
+
+def _open_checked(db: Any, name: str) -> Any:
+    """Open a table and read its manifest's schema, which is where a damaged version fails."""
+    try:
+        table = db.open_table(name)
+        _ = table.schema, table.version
+    except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
+        raise StoreError(f"{type(exc).__name__}: {exc}") from exc
+    return table
+
+
 def _batches(values: Sequence[str], size: int = _IN_BATCH) -> Iterator[Sequence[str]]:
     for offset in range(0, len(values), size):
         yield values[offset : offset + size]
@@ -168,12 +210,14 @@ class Store:
         *,
         read_consistency: dt.timedelta | None,
         keep_versions: dt.timedelta,
+        crash: CrashHook = no_crash,
     ) -> None:
         self.uri = uri
         self._read_consistency = read_consistency
         self._keep_versions = keep_versions
+        self._crash = crash
         self._connection: Any | None = None
-        self._connecting = threading.Lock()  # the app opens it in the background too
+        self._connecting = threading.Lock()  # the app's threads (pages, watcher) may ask at once
         self._tables: dict[str, Any] = {}
 
     @classmethod
@@ -183,13 +227,14 @@ class Store:
         *,
         read_consistency: dt.timedelta | None = dt.timedelta(seconds=1),
         keep_versions: dt.timedelta = dt.timedelta(minutes=10),
+        crash: CrashHook = no_crash,
     ) -> Store:
         """The index at ``uri``, created on first write; connected on first use.
 
         ``read_consistency`` bounds how stale this handle may be about other processes'
         writes; ``None`` never checks (fine for a short command that writes alone).
         """
-        return cls(uri, read_consistency=read_consistency, keep_versions=keep_versions)
+        return cls(uri, read_consistency=read_consistency, keep_versions=keep_versions, crash=crash)
 
     @property
     def _db(self) -> Any:
@@ -204,16 +249,20 @@ class Store:
 
         Every LanceDB commit adds a manifest to its table's ``_versions`` folder (and a
         cleanup removes some), so the folders' modification times change with every write.
+        The newest manifest's size is in them too: a power cut can leave that file empty
+        without touching its folder, and such an index must be opened (and recovered).
         ``None`` when that cannot be relied on: an object-store URI (other machines may write
-        to it) or a layout this version does not know.
+        to it), a layout this version does not know, or a re-sync still owed.
         """
-        if "://" in self.uri:
+        if "://" in self.uri or os.path.exists(os.path.join(self.uri, RESYNC_NEEDED)):
             return None
         marks = {}
-        for name in (DOCUMENTS, CHUNKS, CACHE, META):
+        for name in TABLES:
+            versions = os.path.join(self.uri, f"{name}.lance", "_versions")
             try:
-                versions = os.path.join(self.uri, f"{name}.lance", "_versions")
                 marks[name] = os.stat(versions).st_mtime_ns
+                manifests = _manifests(versions)
+                marks[f"{name}.newest"] = os.stat(manifests[0][1]).st_size if manifests else -1
             except OSError:
                 return None
         return marks
@@ -225,9 +274,71 @@ class Store:
         if table is None:
             if name not in self._db.list_tables().tables:
                 return None
-            table = self._db.open_table(name)
-            self._tables[name] = table
+            table = self._open_or_recover(name)
+            if table is not None:
+                self._tables[name] = table
         return table
+
+    def _open_or_recover(self, name: str) -> Any:
+        """Open a table; a local one whose newest versions cannot be read goes back to the
+        newest version that can.
+
+        LanceDB writes a manifest to a temporary file and renames it, but does not fsync
+        (lance 13, the version lancedb 0.40 pins): after a power cut the newest manifest
+        can be empty or short. The unreadable manifests are moved to ``_quarantine`` (never
+        deleted), and ``resync-needed.json`` makes the next sync re-read every file, since
+        this table may now disagree with the others. Without any readable version the
+        table is set aside whole and rebuilt by that sync: never a permanent failure.
+        """
+        try:
+            return _open_checked(self._db, name)
+        except Exception as exc:
+            transient = any(words in str(exc).lower() for words in _NOT_DAMAGE)
+            if "://" in self.uri or transient:  # only damage is repaired, never a hiccup
+                raise StoreError(
+                    f"cannot open the {name} table of the index at {self.uri}: {exc}",
+                    hint="Check the index folder's permissions and free file handles; "
+                    "if it persists, run `ponder reindex`.",
+                ) from exc
+            first_error = exc
+        table_dir = os.path.join(self.uri, f"{name}.lance")
+        versions = os.path.join(table_dir, "_versions")
+        quarantine = os.path.join(self.uri, QUARANTINE, name)
+        os.makedirs(quarantine, exist_ok=True)
+        self._note_resync(name, str(first_error))
+        for _version, path in _manifests(versions):
+            shutil.move(path, os.path.join(quarantine, os.path.basename(path)))
+            try:
+                return _open_checked(self._db, name)
+            except Exception:
+                continue
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        shutil.move(table_dir, os.path.join(quarantine, f"{name}-{stamp}.lance"))
+        return None
+
+    def _note_resync(self, table: str, error: str) -> None:
+        path = os.path.join(self.uri, RESYNC_NEEDED)
+        note = {"table": table, "error": error[:500], "at": dt.datetime.now(dt.UTC).isoformat()}
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(note, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def resync_needed(self) -> bool:
+        """Whether a table was recovered to an older version since the last full sync."""
+        if "://" in self.uri:
+            return False
+        if not os.path.exists(os.path.join(self.uri, RESYNC_NEEDED)):
+            # Opening every table is what finds a damaged one; a sync needs them all anyway.
+            for name in TABLES:
+                self._table(name)
+        return os.path.exists(os.path.join(self.uri, RESYNC_NEEDED))
+
+    def resync_done(self) -> None:
+        """A sync re-read every file: the tables agree again."""
+        if "://" not in self.uri:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.uri, RESYNC_NEEDED))
 
     def _create(self, name: str, schema: pa.Schema) -> Any:
         table = self._table(name)
@@ -351,6 +462,7 @@ class Store:
             )
         else:
             self._delete(CHUNKS, "doc_id", ids)
+        self._crash("store.chunks-replaced")
         docs = self._create(DOCUMENTS, DOCUMENT_SCHEMA)
         (
             docs.merge_insert("doc_id")
@@ -358,11 +470,14 @@ class Store:
             .when_not_matched_insert_all()
             .execute(_document_table(documents))
         )
+        self._crash("store.documents-replaced")
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Remove documents and their chunks (chunks first: see replace_documents)."""
         self._delete(CHUNKS, "doc_id", doc_ids)
+        self._crash("store.chunks-deleted")
         self._delete(DOCUMENTS, "doc_id", doc_ids)
+        self._crash("store.documents-deleted")
 
     def delete_orphan_chunks(self) -> int:
         """Remove chunks whose document row is missing (left by a crash between commits)."""
@@ -373,6 +488,7 @@ class Store:
         known = set() if documents is None else {d.doc_id for d in self.documents()}
         orphans = sorted(in_chunks - known)
         self._delete(CHUNKS, "doc_id", orphans)
+        self._crash("store.orphans-deleted")
         return len(orphans)
 
     def _delete(self, name: str, column: str, values: Sequence[str]) -> None:
@@ -486,6 +602,7 @@ class Store:
             schema=CACHE_SCHEMA,
         )
         table.merge_insert("key").when_not_matched_insert_all().execute(rows)
+        self._crash("store.cache-written")
 
     # -- maintenance ------------------------------------------------------------
 
@@ -516,6 +633,7 @@ class Store:
             table = self._table(name)
             if table is not None:
                 table.optimize(cleanup_older_than=self._keep_versions)
+                self._crash("store.table-optimized")
 
     def size_bytes(self) -> int | None:
         """Bytes on disk of a local index; ``None`` for an object-store URI."""

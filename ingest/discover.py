@@ -92,10 +92,10 @@ def discover(root: Path, rules: IgnoreRules, max_bytes: int) -> Discovery:
     files: list[FoundFile] = []
     rejected: list[RejectedFile] = []
     ignored: Counter[str] = Counter()
-    seen: dict[str, str] = {}  # NFC path -> the on-disk spelling that claimed it
-    pending = [(root, "")]
+    candidates: list[tuple[str, str, str, int, int, str]] = []  # rel, raw, path, size...
+    pending = [(root, "", "")]  # folder, its NFC prefix, its prefix as spelled on disk
     while pending:
-        folder, prefix = pending.pop()
+        folder, prefix, raw_prefix = pending.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -115,20 +115,29 @@ def discover(root: Path, rules: IgnoreRules, max_bytes: int) -> Discovery:
             if rules.ignores(rel, is_dir):
                 continue
             if is_dir:
-                pending.append((Path(entry.path), rel + "/"))
+                pending.append((Path(entry.path), rel + "/", raw_prefix + entry.name + "/"))
                 continue
             if not is_supported(rel):
                 ignored[Path(rel).suffix.lower() or "(no extension)"] += 1
                 continue
-            size, mtime = info.st_size, info.st_mtime_ns
             reason = _rejection(Path(entry.path), info, max_bytes)
-            if rel in seen:
-                reason = f"same name as {seen[rel]!r} in another Unicode form"
-            if reason:
-                rejected.append(RejectedFile(rel, size, mtime, DocStatus.SKIPPED, reason))
-                continue
-            seen[rel] = prefix + entry.name
-            files.append(FoundFile(rel, Path(entry.path), size, mtime))
+            raw = raw_prefix + entry.name
+            candidates.append((rel, raw, entry.path, info.st_size, info.st_mtime_ns, reason))
+    # Spellings of one name in other Unicode forms: the one already in NFC (else the first)
+    # is that name; each other is skipped under its own spelling, since a row under the
+    # shared name would replace the indexed twin's.
+    candidates.sort(key=lambda c: (c[0], c[1] != c[0], c[1]))
+    claimed: dict[str, str] = {}  # NFC path -> the on-disk spelling that claimed it
+    for rel, raw, path, size, mtime, reason in candidates:
+        if rel in claimed:
+            reason = f"same name as {claimed[rel]!r} in another Unicode form"
+            rel = raw
+        else:
+            claimed[rel] = raw
+        if reason:
+            rejected.append(RejectedFile(rel, size, mtime, DocStatus.SKIPPED, reason))
+        else:
+            files.append(FoundFile(rel, Path(path), size, mtime))
     files.sort(key=lambda f: f.path)
     rejected.sort(key=lambda r: r.path)
     return Discovery(files, rejected, ignored)

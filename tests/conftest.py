@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,51 @@ pytest_plugins = ["tests.ollama_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_ARCHIVE = REPO / "sample" / "archive"
+# Every file the tests share (the sample archive, its ground truth and questions): ponder
+# must never write them, so the whole run fails if any changed.
+SHARED_ARCHIVES = (REPO / "sample",)
+_FINGERPRINTS = pytest.StashKey[dict[str, str]]()
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """path -> (kind, size, mtime, sha256 or link target) of everything under ``root``."""
+    prints = {}
+    for path in sorted(root.rglob("*")):
+        stat = path.lstat()
+        if path.is_symlink():
+            what = f"link {os.readlink(path)}"
+        elif path.is_file():
+            what = f"file {stat.st_size} {hashlib.sha256(path.read_bytes()).hexdigest()}"
+        else:
+            what = "dir"
+        prints[str(path.relative_to(root))] = f"{what} {stat.st_mode:o} {stat.st_mtime_ns}"
+    return prints
+
+
+def _shared_fingerprints() -> dict[str, str]:
+    return {
+        f"{root.name}/{rel}": value
+        for root in SHARED_ARCHIVES
+        for rel, value in fingerprint(root).items()
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_FINGERPRINTS] = _shared_fingerprints()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_FINGERPRINTS, None)
+    if before is None:
+        return
+    after = _shared_fingerprints()
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the shared archive was written during the run: " + ", ".join(changed[:20])
+        if reporter is not None:
+            reporter.write_line(f"FAILED (archive integrity): {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,29 @@ def test_unicode_forms_of_one_name_are_one_document(app: Services, archive: Path
     app.sync()
     assert set(statuses(app)) == {"caf\u00e9.md"}
     assert app.sync().unchanged == 1
+
+
+@pytest.mark.parametrize("folder", ["", "caf\u00e9/", "cafe\u0301/"])
+def test_unicode_twins_side_by_side_keep_the_nfc_one_indexed(
+    app: Services, archive: Path, folder: str
+) -> None:
+    """Two files whose names differ only in Unicode form: the NFC spelling is indexed, the
+    other is skipped under its own spelling (a row under the shared name replaced the
+    indexed twin's, found by tests/test_hostile_corpus.py)."""
+    write(archive, f"{folder}twin-caf\u00e9.md", essay("nfc twin"))
+    write(archive, f"{folder}twin-cafe\u0301.md", essay("nfd twin"))
+    if folder:  # the same two names again, under the other spelling of the folder
+        other = "cafe\u0301/" if folder == "caf\u00e9/" else "caf\u00e9/"
+        write(archive, f"{other}twin-caf\u00e9.md", essay("other folder"))
+    app.sync()
+    got = statuses(app)
+    indexed = [p for p, (status, _) in got.items() if status == "indexed"]
+    skipped = {p: reason for p, (status, reason) in got.items() if status == "skipped"}
+    assert indexed == [unicodedata.normalize("NFC", f"{folder}twin-caf\u00e9.md")] or (
+        folder and len(indexed) == 1
+    )
+    assert skipped and all("another Unicode form" in reason for reason in skipped.values())
+    assert len(snapshot(app)) == 1 and app.sync().unchanged == len(got)
 
 
 def test_ignored_files_never_enter(app: Services, archive: Path, make_app: AppFactory) -> None:

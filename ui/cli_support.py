@@ -127,7 +127,7 @@ def services(extra: dict[str, Any] | None = None) -> Services:
         },
         config_file=flags.get("config_file"),
     )
-    return Services(loaded)
+    return Services(loaded, notify=lambda message: click.echo(f"note: {message}", err=True))
 
 
 wait_option = click.option(

@@ -17,7 +17,9 @@ from index.chat import ChatChoice, choose_chat
 from index.conversations import Conversations
 from index.critique import Critic
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
+from index.faults import CrashHook, crash_hook
 from index.lock import WriterLock, command_line
+from index.privacy import remote_host, remote_notice
 from index.search import EntryScope, Searcher
 from index.status import IndexStatus, index_status
 from index.store import Store
@@ -42,6 +44,9 @@ class Services:
     """Builds each collaborator once, on first use, from one settings tree."""
 
     loaded: LoadedSettings
+    # Told once, when a model chosen here sends text off this machine (index/privacy.py).
+    notify: Callable[[str], None] = field(default=lambda _message: None, repr=False)
+    _notified: bool = field(default=False, init=False)
     _embedder: EmbedderChoice | None = field(default=None, init=False)
     _chat: ChatChoice | None = field(default=None, init=False)
     _syncer: Syncer | None = field(default=None, init=False)
@@ -85,20 +90,42 @@ class Services:
             index_uri(self.settings),
             read_consistency=dt.timedelta(seconds=index.read_consistency_seconds),
             keep_versions=dt.timedelta(minutes=index.keep_versions_minutes),
+            crash=self._crash,
         )
+
+    @cached_property
+    def _crash(self) -> CrashHook:
+        return crash_hook()  # a no-op unless the crash-safety tests ask (index/faults.py)
 
     def embedder(self) -> EmbedderChoice:
         if self._embedder is None:
+            self._tell_if_remote(self.settings.embeddings.provider)  # before it connects
             try:
                 self._embedder = choose_embedder(self.settings)
             except ProviderUnavailable as exc:
                 raise self._with_index_hint(exc) from None
+            self._tell_if_remote(self._embedder.provider)
         return self._embedder
 
     def chat(self) -> ChatChoice:
         if self._chat is None:
+            self._tell_if_remote(self.settings.llm.provider)
             self._chat = choose_chat(self.settings)
+            self._tell_if_remote(self._chat.provider)
         return self._chat
+
+    def remote_host(self) -> str | None:
+        """The non-loopback Ollama host the configured providers may send text to."""
+        return remote_host(self.settings)
+
+    def _tell_if_remote(self, provider: str) -> None:
+        """Once per Services (one command): ``auto`` is told only once it picked Ollama."""
+        if provider == "auto":
+            return
+        host = remote_host(self.settings, (provider,))
+        if host is not None and not self._notified:
+            self._notified = True
+            self.notify(remote_notice(host))
 
     def _with_index_hint(self, exc: ProviderUnavailable) -> ProviderUnavailable:
         """Name the runtime the existing index was built with, when that is not the one asked."""
@@ -131,6 +158,7 @@ class Services:
                 self.embedder().embedder,
                 self.settings,
                 snapshot=Snapshot(self.data_dir / SYNC_SNAPSHOT_FILE),
+                crash=self._crash,
             )
         report = self._syncer.sync(progress)
         self._record_sync(report)

@@ -8,8 +8,10 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from index.privacy import remote_notice
 from ui.background import Job
 from ui.runtime import AppRuntime, explain
+from ui.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +145,10 @@ def runtime_help(app: AppRuntime, problem: str, hint: str = "") -> None:
         with guarded():
             app.save_settings({"embeddings.provider": "embedded", "llm.provider": "embedded"})
             st.rerun()
+
+
+def privacy_notice(services: Services | None) -> None:
+    """Say where the writing goes when a configured model server is not this machine."""
+    host = services.remote_host() if services is not None else None
+    if host is not None:
+        st.warning(remote_notice(host), icon=":material/public:")

@@ -25,7 +25,7 @@ from ui import critique_view, runtime, safe_markdown
 from ui.answer_view import Turn, citation_chips, passage_view, transparency
 from ui.runtime import AppRuntime, explain
 from ui.services import Services
-from ui.widgets import CHAT_SCOPE, guarded, runtime_help, show_error
+from ui.widgets import CHAT_SCOPE, guarded, privacy_notice, runtime_help, show_error
 
 TURNS = "chat-turns"
 CONVERSATION = "chat-conversation"
@@ -253,6 +253,7 @@ def render(app: AppRuntime) -> None:
     services = app.services
     assert services is not None
     question = st.chat_input("Ask about your writing…")
+    privacy_notice(services)
     sidebar(services)
     scope_banner()
     on_screen = turns()

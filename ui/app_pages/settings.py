@@ -17,7 +17,7 @@ from index.ollama_models import ModelInfo
 from ui import runtime
 from ui.background import Job
 from ui.runtime import AppRuntime
-from ui.widgets import guarded, job_panel, runtime_help, show_exception
+from ui.widgets import guarded, job_panel, privacy_notice, runtime_help, show_exception
 
 PROVIDERS = ("auto", "ollama", "embedded")
 
@@ -218,6 +218,7 @@ def locations(app: AppRuntime) -> None:
 
 def render(app: AppRuntime) -> None:
     st.title("Settings")
+    privacy_notice(app.services)
     providers(app)
     ollama_section(app)
     locations(app)
