@@ -223,9 +223,12 @@ def _click_new_conversation(driver: Any) -> None:
 
     try:
         _wait(driver, "[data-testid=stSidebar] button", "New conversation").click()
-        time.sleep(0.5)
     except WebDriverException:
-        pass
+        return
+    # Until the empty page is drawn: a question typed into the page before that lands in the
+    # previous conversation, and is then a follow-up that costs a second model call.
+    _wait(driver, "h1", "Chat")
+    time.sleep(0.2)
 
 
 def _wait(driver: Any, css: str, text: str = "") -> Any:
