@@ -3,6 +3,7 @@ the model was shown, keep the conversation; errors are messages, remote images s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,3 +154,14 @@ def test_an_empty_index_says_what_to_do(
     fake_env(monkeypatch, archive, data_dir)
     at = app_test()
     assert "Nothing is indexed yet" in texts(at)
+
+
+def test_the_models_and_the_index_warm_up_while_the_page_is_read(indexed: Path) -> None:
+    at = app_test()
+    assert not at.exception
+    services = runtime.current().services
+    assert services is not None
+    deadline = time.monotonic() + 30
+    while services._embedder is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # a background thread: no question asked yet
+    assert services._embedder is not None and services.store._connection is not None

@@ -174,10 +174,12 @@ class AppRuntime:
         self.save_settings({"archive.path": str(path.resolve())}, watch=False)
 
     def warm_up(self) -> None:
-        """Load the models in the background, once, while the writer reads the page.
+        """Load the models and open the index in the background, once, while the writer
+        reads the page.
 
-        The embedded embedder loads on first use and Ollama loads a model on its first
-        request: without this, the first question would pay for it before its first token.
+        The embedded embedder loads on first use, Ollama loads a model on its first request
+        and LanceDB's first search is slower than the next: without this, the first question
+        would pay for them before its first token.
         Failures are left for the question to report, with their fix.
         """
         services = self.services
@@ -187,7 +189,9 @@ class AppRuntime:
 
         def load() -> None:
             try:
-                services.embedder().embedder.embed_query("warm up")
+                # A search loads the embedding model and opens the index and its full-text
+                # index (LanceDB's first query costs a few hundred ms more than later ones).
+                services.searcher().search("warm up", k=1)
                 services.chat()
             except Exception as exc:  # the question that needs the model says what is wrong
                 log.info("warm-up: %s", exc)
