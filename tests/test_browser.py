@@ -214,6 +214,30 @@ def test_ask_see_the_cited_answer_open_the_citation_and_the_library(session: Ses
     assert from_page(session.canary.seen) == []
 
 
+def test_the_themes_and_critique_pages(session: Session) -> None:
+    driver = session.driver
+    _click(driver, "[data-testid=stSidebarNavLink]", "Themes")
+    _wait_for(driver, "h1", "Themes")
+    _click(driver, "[data-testid=stButton] button", "Discover themes")
+    _wait_for(driver, "[data-testid=stCaptionContainer]", "discovered")  # a background job
+    time.sleep(1.0)  # the chart draws itself
+    _screenshot(driver, "themes")
+
+    _click(driver, "[data-testid=stSidebarNavLink]", "Critique")
+    _wait_for(driver, "h1", "Critique")
+    box = _wait_for(driver, "textarea[aria-label='Your idea, plan or draft']")
+    box.send_keys("I should take the job at Northwind: it is the grown-up choice.")
+    _click(driver, "[data-testid=stButton] button", "Critique")
+    _wait_for(driver, "h3", "Questions to sit with")  # the last of the six sections
+    driver.set_window_size(1280, 2200)  # room for the sections, not only the form
+    time.sleep(0.5)
+    _screenshot(driver, "critique")
+    driver.set_window_size(1280, 900)
+
+    assert off_machine(session.seen_urls()) == []
+    assert from_page(session.canary.seen) == []
+
+
 def test_an_injected_remote_image_is_never_loaded(session: Session) -> None:
     from selenium.webdriver.common.by import By
 
