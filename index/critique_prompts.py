@@ -248,7 +248,43 @@ def read_sections(reply: str) -> RawSections:
             last = target
     if not headed:
         points["blind_spots"] = loose  # a reply without headings: points, section unknown
-    return RawSections(points, headed)
+    return RawSections({name: _distinct(texts) for name, texts in points.items()}, headed)
+
+
+# -- no loops ------------------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)\s*")
+MAX_POINT_CHARS = 700  # a point is a line or three; a longer one is a model running on
+
+
+def without_repeats(text: str) -> str:
+    """``text`` with each sentence once, cut to a point's length at a word.
+
+    Small models loop: gemma-3-270m wrote "I've been at Northwind for six years." forty
+    times as one point.
+    """
+    seen: set[str] = set()
+    kept = []
+    for sentence in _SENTENCE.findall(text):
+        key = " ".join(sentence.lower().split())
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    out = "".join(kept).strip()
+    if len(out) > MAX_POINT_CHARS:
+        out = out[: out.rfind(" ", 0, MAX_POINT_CHARS)].rstrip(" ,;:") + "…"
+    return out
+
+
+def _distinct(texts: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for text in map(without_repeats, texts):
+        key = " ".join(text.lower().split())
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(text)
+    return kept
 
 
 # -- no praise -----------------------------------------------------------------------------------

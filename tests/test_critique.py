@@ -23,6 +23,7 @@ from index.answer import Asker
 from index.chat import ChatMessage, FakeChat
 from index.critique import Critic, Critique, CritiqueInputError, Finished, Judging, load_entry
 from index.critique_prompts import (
+    MAX_POINT_CHARS,
     SECTION_ORDER,
     TONES,
     heading_of,
@@ -462,3 +463,16 @@ def test_a_weak_real_model_still_gives_six_sections_and_only_checked_citations(
             if point.basis == "archive" or section.name in ("contradictions", "patterns"):
                 assert point.citations, point
             assert not (point.basis == "reasoning" and point.citations)
+
+
+def test_a_looping_model_gives_each_sentence_once_and_points_a_bound() -> None:
+    loop = "I've been at Northwind for six years. " * 40
+    reply = f"## Blind spots\n- {loop}\n- The cost [2]. The cost [2].\n- The cost [2].\n"
+    reply += "## Questions to sit with\n- " + "why " * 400 + "\n"
+    sections = read_sections(reply)
+    assert sections.points["blind_spots"] == [
+        "I've been at Northwind for six years.",
+        "The cost [2].",
+    ]
+    [question] = sections.points["questions"]
+    assert len(question) <= MAX_POINT_CHARS + 1 and question.endswith("…")
