@@ -88,7 +88,6 @@ def _model_name(path: Path) -> str:
 
 
 _FEW_TEXTS = 8  # at most this many texts are embedded on one thread
-_TEXTS_PER_ENCODE = 256  # texts per encode call (each sorted by length within it)
 
 
 def _return_freed_memory() -> None:
@@ -169,15 +168,10 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if len(texts) <= _FEW_TEXTS:
                 return self._encode_on_one_thread(texts)
-            # In slices, trimming after each: a sync hands over a whole write batch (two
-            # thousand passages and more), and the heap fragments across its encodes too.
-            parts = []
-            for offset in range(0, len(texts), _TEXTS_PER_ENCODE):
-                try:
-                    parts.append(self._encode(texts[offset : offset + _TEXTS_PER_ENCODE]))
-                finally:
-                    _return_freed_memory()
-            return np.concatenate(parts)
+            try:
+                return self._encode(texts)
+            finally:
+                _return_freed_memory()
 
     def embed_query(self, text: str) -> Vector:
         with self._lock:
