@@ -42,6 +42,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from machine_info import cpu_model, memory_gib  # this folder: the scripts run as `python bench/...`
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RESULTS = BENCH / "results"
@@ -260,14 +262,6 @@ def edit_journal_entry(archive: Path, number: int, of: int) -> Edit:
 
 
 def machine() -> dict[str, Any]:
-    cpu = ""
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo", encoding="ascii") as meminfo:
-        mem_kib = int(meminfo.readline().split()[1])
     versions = {}
     for name in PACKAGES:
         try:
@@ -277,8 +271,8 @@ def machine() -> dict[str, Any]:
     return {
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_count": os.cpu_count(),
-        "cpu_model": cpu,
-        "mem_total_gib": round(mem_kib / MIB, 1),
+        "cpu_model": cpu_model(),
+        "mem_total_gib": round(memory_gib(), 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
         "packages": versions,

@@ -40,6 +40,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+from machine_info import cpu_model, memory_gib  # this folder: the scripts run as `python bench/...`
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -181,20 +182,10 @@ def measure(app: Services, asked: list[str]) -> dict[str, dict[str, float]]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        memory = next(
-            int(line.split()[1]) // 1024**2
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        memory = 0
-    return f"{os.cpu_count()} CPUs ({cpu}), {memory} GiB RAM, Python {platform.python_version()}"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu_model()}), {int(memory_gib())} GiB RAM, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from machine_info import describe  # this folder: the scripts run as `python bench/...`
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample" / "archive"
@@ -67,27 +68,7 @@ def ponder(python: str, env: dict[str, str], *args: str) -> tuple[float, dict[st
 
 
 def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kib / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {
-        "machine": platform.machine(),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory": memory,
-        "python": platform.python_version(),
-    }
+    return describe()
 
 
 def load() -> list[float]:

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine_info import cpu_model, memory_gib  # this folder: the scripts run as `python bench/...`
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 BENCH = REPO / "bench"
@@ -215,20 +217,11 @@ def side_by_side(work: Path) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
-        "cpu": cpu or platform.processor(),
+        "cpu": cpu_model(),
         "arch": platform.machine(),
         "cores": os.cpu_count(),
-        "memory_gib": round(memory, 1),
+        "memory_gib": round(memory_gib(), 1),
         "python": platform.python_version(),
         "loadavg_start": os.getloadavg(),
     }

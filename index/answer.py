@@ -796,7 +796,7 @@ def _citation(
 # -- JSON ----------------------------------------------------------------------------------
 
 
-def _round(value: float | None, digits: int = 1) -> float | None:
+def round_or_none(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
@@ -844,8 +844,8 @@ def source_json(source: Source) -> dict[str, Any]:
         "tags": list(passage.tags),
         "excerpt": source.excerpt,
         "score": round(passage.score, 6),
-        "similarity": _round(source.similarity, 4),
-        "text_score": _round(source.text_score, 4),
+        "similarity": round_or_none(source.similarity, 4),
+        "text_score": round_or_none(source.text_score, 4),
         "vector_rank": passage.vector_rank,
         "text_rank": passage.text_rank,
         "covers_query": source.covers,
@@ -878,16 +878,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             "strategy": retrieval.strategy,
             "candidates": retrieval.candidates,
             "relevant": retrieval.relevant,
-            "best_similarity": _round(retrieval.best_similarity, 4),
+            "best_similarity": round_or_none(retrieval.best_similarity, 4),
             "threshold": retrieval.threshold,
             "left_out": retrieval.left_out,
         },
         "timings": {
-            "retrieval_ms": _round(timings.retrieval_ms),
-            "condense_ms": _round(timings.condense_ms),
-            "first_token_ms": _round(timings.first_token_ms),
-            "tokens_per_second": _round(timings.tokens_per_second),
-            "total_ms": _round(timings.total_ms),
+            "retrieval_ms": round_or_none(timings.retrieval_ms),
+            "condense_ms": round_or_none(timings.condense_ms),
+            "first_token_ms": round_or_none(timings.first_token_ms),
+            "tokens_per_second": round_or_none(timings.tokens_per_second),
+            "total_ms": round_or_none(timings.total_ms),
         },
     }
 
@@ -1011,4 +1011,5 @@ __all__ = [
     "answer_from_json",
     "answer_json",
     "citation_from_json",
+    "round_or_none",
 ]

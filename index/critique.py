@@ -41,6 +41,7 @@ from index.answer import (
     citation_json,
     messages_json,
     render_passage,
+    round_or_none,
     source_json,
 )
 from index.chat import ChatFailed, ChatMessage, ChatModel
@@ -833,10 +834,6 @@ def load_entry(store: Store, reference: str) -> Entry:
 # -- JSON ----------------------------------------------------------------------------------------
 
 
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
 def point_json(point: Point) -> dict[str, Any]:
     return {
         "text": point.text,
@@ -857,14 +854,14 @@ def judged_json(item: Judged) -> dict[str, Any]:
         "quote": candidate.quote,
         "cue": candidate.pivot.cue or None,
         "prerank": round(candidate.prerank, 4),
-        "similarity": _round(candidate.similarity, 4),
+        "similarity": round_or_none(candidate.similarity, 4),
         "pivot_similarity": round(candidate.pivot.similarity, 4),
         "found_by": list(candidate.found_by),
         "verdict": item.verdict,
         "reason": item.reason,
         "kept": item.kept,
         "reply": item.reply,
-        "ms": _round(item.ms),
+        "ms": round_or_none(item.ms),
         "prompt": messages_json(item.prompt),
     }
 
@@ -897,11 +894,11 @@ def critique_json(critique: Critique) -> dict[str, Any]:
         "dropped_keys": list(critique.dropped_keys),
         "dropped_points": list(critique.dropped_points),
         "timings": {
-            "retrieval_ms": _round(timings.retrieval_ms),
-            "judging_ms": _round(timings.judging_ms),
-            "first_token_ms": _round(timings.first_token_ms),
-            "tokens_per_second": _round(timings.tokens_per_second),
-            "total_ms": _round(timings.total_ms),
+            "retrieval_ms": round_or_none(timings.retrieval_ms),
+            "judging_ms": round_or_none(timings.judging_ms),
+            "first_token_ms": round_or_none(timings.first_token_ms),
+            "tokens_per_second": round_or_none(timings.tokens_per_second),
+            "total_ms": round_or_none(timings.total_ms),
         },
     }
 

@@ -98,6 +98,22 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def offline_services(archive: Path, data: Path, embeddings: str = "fake") -> Services:
+    """Services on ``archive`` with ``data`` as data dir, the fake chat model and no config
+    file, for fixtures that outlive one test (``make_app`` is per test)."""
+    return Services(
+        load_settings(
+            environ={
+                "PONDER_ARCHIVE": str(archive),
+                "PONDER_DATA_DIR": str(data),
+                "PONDER_EMBEDDINGS__PROVIDER": embeddings,
+                "PONDER_LLM__PROVIDER": "fake",
+            },
+            config_file=data / "none.toml",
+        )
+    )
+
+
 AppFactory = Callable[..., Services]
 
 
@@ -148,17 +164,7 @@ def embedded_sample(tmp_path_factory: pytest.TempPathFactory, model_cache: Path)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
         patch.setenv("PONDER_CACHE_DIR", str(model_cache))
-        app = Services(
-            load_settings(
-                environ={
-                    "PONDER_ARCHIVE": str(SAMPLE_ARCHIVE),
-                    "PONDER_DATA_DIR": str(data),
-                    "PONDER_EMBEDDINGS__PROVIDER": "embedded",
-                    "PONDER_LLM__PROVIDER": "fake",
-                },
-                config_file=data / "none.toml",
-            )
-        )
+        app = offline_services(SAMPLE_ARCHIVE, data, embeddings="embedded")
         report = app.sync()
     assert report.failed == 0
     return app

@@ -12,12 +12,11 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from config import ConfigError, load_settings
+from config import ConfigError
 from index import answer as answer_module
 from index.answer import (
     CONDENSE_PROMPT,
@@ -34,7 +33,7 @@ from index.citations import CitationCleaner, claims, marker_keys, quote_span, st
 from index.records import DocumentRecord
 from index.relevance import content_words, covers, stems
 from index.store import Store
-from tests.conftest import REPO, SAMPLE_ARCHIVE, write
+from tests.conftest import REPO, SAMPLE_ARCHIVE, offline_services, write
 from ui.services import Services
 
 TODAY = dt.date(2025, 3, 1)
@@ -97,20 +96,6 @@ def _lighthouse_entry() -> str:
     return f"---\ntitle: Lighthouse days\ndate: 2019-08-01\n---\n{body}\n"
 
 
-def _services(archive: Path, data: Path) -> Services:
-    return Services(
-        load_settings(
-            environ={
-                "PONDER_ARCHIVE": str(archive),
-                "PONDER_DATA_DIR": str(data),
-                "PONDER_EMBEDDINGS__PROVIDER": "fake",
-                "PONDER_LLM__PROVIDER": "fake",
-            },
-            config_file=data / "none.toml",
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Services:
     archive = tmp_path_factory.mktemp("small-archive")
@@ -120,7 +105,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Services:
     write(archive, "essays/lighthouse.md", _lighthouse_entry())
     write(archive, "notes/2020-02-02.txt", "A lighthouse on a postcard from Priya.\n")
     write(archive, "notes/2022-02-02.txt", "We walked out to the lighthouse at low tide.\n")
-    app = _services(archive, tmp_path_factory.mktemp("small-data"))
+    app = offline_services(archive, tmp_path_factory.mktemp("small-data"))
     report = app.sync()
     assert report.failed == 0 and report.added == 6
     return app
@@ -496,7 +481,7 @@ GROUND_TRUTH = json.loads((REPO / "sample" / "ground_truth.json").read_text(enco
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    app = _services(SAMPLE_ARCHIVE, tmp_path_factory.mktemp("sample-data"))
+    app = offline_services(SAMPLE_ARCHIVE, tmp_path_factory.mktemp("sample-data"))
     app.sync()
     return app
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from config import load_settings
 from index.answer import Asker
 from index.chat import ChatMessage, FakeChat
 from index.critique import Critic, Critique, CritiqueInputError, Finished, Judging, load_entry
@@ -33,7 +32,7 @@ from index.critique_prompts import (
 )
 from index.records import DocumentRecord
 from index.store import Store
-from tests.conftest import write
+from tests.conftest import offline_services, write
 from ui.services import Services
 
 JOURNAL = """\
@@ -67,26 +66,12 @@ STATEMENT = (
 )
 
 
-def _services(archive: Path, data: Path) -> Services:
-    return Services(
-        load_settings(
-            environ={
-                "PONDER_ARCHIVE": str(archive),
-                "PONDER_DATA_DIR": str(data),
-                "PONDER_EMBEDDINGS__PROVIDER": "fake",
-                "PONDER_LLM__PROVIDER": "fake",
-            },
-            config_file=data / "none.toml",
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Services:
     archive = tmp_path_factory.mktemp("critique-archive")
     write(archive, "journal.md", JOURNAL)
     write(archive, "notes/2019-05-05.txt", NOTE)
-    app = _services(archive, tmp_path_factory.mktemp("critique-data"))
+    app = offline_services(archive, tmp_path_factory.mktemp("critique-data"))
     report = app.sync()
     assert report.failed == 0
     return app
