@@ -1,14 +1,14 @@
 """Embedded embedding throughput: ponder's embedder against a plain sentence-transformers encode.
 
 What it measures: chunks per second embedding the same passages (about 150 words each,
-cut from the paragraphs of sample/archive) with ponder's ``SentenceTransformerEmbedder``
-(``embed_documents``, as ingest calls it) and with a plain
+cut from the paragraphs of sample/archive) with ponder's embedded embedder as configured
+(``--runtime``: by default ONNX Runtime; ``embed_documents``, as ingest calls it) and with a plain
 ``SentenceTransformer.encode(texts, batch_size=B, normalize_embeddings=True)`` on the same
 weights, the same batch size, in the same process. The two alternate, three rounds each
 after a warm-up, and each side's median is kept, so that a machine busy with something else
 for a while slows both. The ratio is ponder / plain: 1.0 means ponder adds nothing.
 
-    python bench/bench_embed.py [--chunks 512] [--batch-size 32] [--rounds 3]
+    python bench/bench_embed.py [--chunks 512] [--batch-size 32] [--rounds 3] [--runtime auto]
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from index.embedded_models import SentenceTransformerEmbedder, resolve_model_path  # noqa: E402
+from index.embedded_models import (  # noqa: E402
+    EMBEDDED_RUNTIMES,
+    load_embedder,
+    resolve_model_path,
+)
 
 
 def passages(count: int, words: int = 150) -> list[str]:
@@ -61,12 +65,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chunks", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runtime", choices=EMBEDDED_RUNTIMES, default="auto")
     args = parser.parse_args(argv)
 
     from sentence_transformers import SentenceTransformer
 
     texts = passages(args.chunks)
-    ponder = SentenceTransformerEmbedder.load("all-MiniLM-L6-v2", batch_size=args.batch_size)
+    ponder = load_embedder("all-MiniLM-L6-v2", batch_size=args.batch_size, runtime=args.runtime)
     plain = SentenceTransformer(
         str(resolve_model_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True
     )
@@ -90,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         json.dumps(
             {
+                "ponder_runtime": type(ponder).__name__,
                 "chunks": len(texts),
                 "batch_size": args.batch_size,
                 "rounds": args.rounds,

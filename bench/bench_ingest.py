@@ -656,6 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = summarize(results)
     finally:
         if args.keep:
+            facts["kept"] = str(work)  # archive/ and data/: bench/run_all.py times themes on it
             print(f"kept {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)

@@ -7,11 +7,12 @@ What it runs, each as a child process so one benchmark's memory cannot colour an
 - ``bench_watch.py`` (fake embedder): save-to-searchable latency, a burst against ingest;
 - ``bench_retrieval.py`` (fake embedder, synthetic vectors): search latency at 10,000
   passages (``--full``: also 100,000 and 1,000,000);
+- ``bench_themes.py`` on the archive the ingest benchmark indexed (embedded MiniLM): themes
+  time (whole command and use-case, naming excluded), and planted themes recovered and peak
+  years right on the sample archive;
 - side by side on the sample archive with the same embedder (MiniLM): ponder against the
   textbook llama-index pipeline (``textbook_pipeline.py``: SimpleDirectoryReader,
   VectorStoreIndex on LanceDBVectorStore): full-ingest ratio, re-ingest ratio, hit@k.
-
-Themes are built on another branch; their time joins the table when they land.
 
     python bench/run_all.py            # quick: about 10-20 minutes on 2 shared cores
     python bench/run_all.py --full     # the issues' sizes: hours on 2 shared cores
@@ -92,13 +93,16 @@ def ingest(work: Path, full: bool) -> dict[str, Any]:
             "--load-repeats",
             "1" if not full else "3",
             "--no-encode",
+            "--keep",  # the themes benchmark runs on the same index
             "--out",
             str(out),
         ],
         ok=(0, 1),  # bench_ingest exits 1 when a target is missed
     )
-    summary = json.loads(out.read_text(encoding="utf-8"))["summary"]
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    summary = saved["summary"]
     return {
+        "kept": saved["facts"].get("kept"),
         "entries": int(entries),
         "full_ingest_s": summary["full"]["wall_s"],
         "full_ingest_in_process_s": summary["full"]["seconds"],
@@ -109,6 +113,25 @@ def ingest(work: Path, full: bool) -> dict[str, Any]:
         "edit_s_minus_load": summary["edits"]["seconds_minus_load"],
         "peak_rss_mib": summary["peak_rss_mib"],
     }
+
+
+def themes(work: Path, kept: str | None, full: bool) -> dict[str, Any]:
+    """Themes on the ingest benchmark's archive, and their quality on the sample."""
+    args = [sys.executable, str(BENCH / "bench_themes.py"), "--repeats", "3" if full else "1"]
+    args += ["--sample-data", str(work / "themes-sample")]
+    if kept:
+        args += ["--archive", str(Path(kept) / "archive"), "--data-dir", str(Path(kept) / "data")]
+    found = last_json(run(args))
+    result: dict[str, Any] = {
+        "sample": {k: v for k, v in found["sample"].items() if k != "matches"}
+    }
+    if "large" in found:
+        large = found["large"]
+        result["large"] = {
+            key: large[key]
+            for key in ("entries", "themes", "outliers", "median_wall_s", "median_use_case_s")
+        }
+    return result
 
 
 def watch(full: bool) -> dict[str, Any]:
@@ -282,17 +305,30 @@ def table(result: dict[str, Any]) -> str:
             f"hit@{K}, ponder's own rule (gold entry date or path)",
             f"{s[f'ponder_hit@{K}_by_entry']}",
         )
-    add("themes", "not on this branch")
+    th = result.get("themes", {})
+    if th.get("large"):
+        large = th["large"]
+        add(
+            f"themes of {large['entries']:,} entries, naming excluded (command / use-case)",
+            f"{large['median_wall_s']:.1f} / {large['median_use_case_s']:.1f} s "
+            f"({large['themes']} themes)",
+        )
+    if th.get("sample"):
+        sample = th["sample"]
+        add(
+            "sample: planted themes recovered; peak year right",
+            f"{sample['recovered']} of {sample['planted']}; {sample['peak_rate']:.0%}",
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true", help="the issues' sizes (hours)")
-    parser.add_argument("--only", nargs="*", help="ingest, watch, retrieval, side_by_side")
+    parser.add_argument("--only", nargs="*", help="ingest, themes, watch, retrieval, side_by_side")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    wanted = set(args.only or ["ingest", "watch", "retrieval", "side_by_side"])
+    wanted = set(args.only or ["ingest", "themes", "watch", "retrieval", "side_by_side"])
     result: dict[str, Any] = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "full" if args.full else "quick",
@@ -302,6 +338,7 @@ def main() -> None:
     try:
         for name, step in (
             ("ingest", lambda: ingest(work, args.full)),
+            ("themes", lambda: themes(work, result.get("ingest", {}).get("kept"), args.full)),
             ("watch", lambda: watch(args.full)),
             ("retrieval", lambda: retrieval(args.full)),
             ("side_by_side", lambda: side_by_side(work)),
@@ -315,6 +352,9 @@ def main() -> None:
                 result.setdefault("seconds", {})[name] = round(time.perf_counter() - started, 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        kept = result.get("ingest", {}).pop("kept", None)
+        if kept:
+            shutil.rmtree(kept, ignore_errors=True)
         result["machine"]["loadavg_end"] = os.getloadavg()
         out = args.out or RESULTS / f"all-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
         out.parent.mkdir(parents=True, exist_ok=True)

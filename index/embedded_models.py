@@ -32,7 +32,7 @@ import numpy as np
 from config import Settings
 from config.loader import cache_dir
 from index.chat import ChatFailed, ChatMessage
-from index.embeddings import Matrix, ProviderUnavailable, normalize
+from index.embeddings import Embedder, Matrix, ProviderUnavailable, normalize
 from index.records import Vector
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _model_name(path: Path) -> str:
 _FEW_TEXTS = 8  # at most this many texts are embedded on one thread
 
 
-def _return_freed_memory() -> None:
+def return_freed_memory() -> None:
     """Hand the memory freed by an encode back to the OS (glibc only; elsewhere a no-op).
 
     Each encode allocates and frees hundreds of MiB of activations; glibc keeps freed heap
@@ -128,6 +128,36 @@ def _glibc() -> Any:
         return libc if hasattr(libc, "malloc_trim") else None
     except OSError:  # musl and others: no libc.so.6, nothing to trim
         return None
+
+
+EMBEDDED_RUNTIMES = ("auto", "onnx", "sentence-transformers")
+
+
+def load_embedder(
+    name: str, *, batch_size: int = 32, runtime: str = "auto", cache: Path | None = None
+) -> Embedder:
+    """The embedded model ``name`` on ``runtime``: ONNX Runtime, sentence-transformers, or
+    (``auto``) ONNX Runtime when it can reproduce the model, else sentence-transformers.
+
+    Raises:
+        ProviderUnavailable: the runtime asked for cannot run this model, with the fix.
+    """
+    if runtime not in EMBEDDED_RUNTIMES:
+        raise ValueError(f"unknown embedded runtime {runtime!r}")
+    if runtime != "sentence-transformers":
+        from index.onnx_embedder import OnnxEmbedder
+
+        check_installed(name)
+        path = resolve_model_path(name)
+        try:
+            return OnnxEmbedder.load(
+                path, _model_name(path), batch_size=batch_size, cache=cache or cache_dir()
+            )
+        except ProviderUnavailable as exc:
+            if runtime == "onnx":
+                raise
+            log.warning("embeddings: %s; using sentence-transformers (torch) instead", exc)
+    return SentenceTransformerEmbedder.load(name, batch_size=batch_size)
 
 
 class SentenceTransformerEmbedder:
@@ -187,7 +217,7 @@ class SentenceTransformerEmbedder:
             try:
                 return self._encode(texts)
             finally:
-                _return_freed_memory()
+                return_freed_memory()
 
     def embed_query(self, text: str) -> Vector:
         with self._lock:

@@ -159,8 +159,10 @@ def _embedded(settings: Settings) -> Embedder:
     model_id = embedded_models.check_installed(name)
     return LazyEmbedder(
         model_id,
-        lambda: embedded_models.SentenceTransformerEmbedder.load(
-            name, batch_size=settings.embeddings.batch_size
+        lambda: embedded_models.load_embedder(
+            name,
+            batch_size=settings.embeddings.batch_size,
+            runtime=settings.embeddings.embedded_runtime,
         ),
     )
 

@@ -14,6 +14,9 @@ OWNERS = {
     "watchdog": {"ingest/watcher.py"},
     "ollama": {"index/ollama_models.py"},
     "sentence_transformers": {"index/embedded_models.py"},
+    "onnxruntime": {"index/onnx_embedder.py", "index/onnx_export.py"},
+    "torch": {"index/embedded_models.py", "index/onnx_export.py"},
+    "transformers": {"index/embedded_models.py", "index/onnx_export.py"},
     "llama_cpp": {"index/embedded_models.py"},
 }
 
