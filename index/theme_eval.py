@@ -13,6 +13,15 @@ Each discovered theme recovers at most one planted theme: planted themes take th
 candidate (by the F1 of the entry overlap) in turn, the best-matched first. The **peak**
 is right when the recovering theme's peak period starts with the planted peak year;
 themes planted without a peak year (steady ones) are left out of the peak rate.
+
+The ground truth's peak year is the year with the most of the theme's entries (the sample's
+plan: "the most in the peak year"); a theme's peak in ponder is the period where it took the
+largest share of the writing, with confidence (``index.themes.peak_period``), as the issue
+asks. The two notions differ where a year's writing is much larger or smaller than the
+others'. So that a miss can be told apart from a disagreement of definitions, given the
+archive's entries per period (``periods``) each match also carries the **rule peak**: ponder's
+peak rule applied to the planted theme's own entries, the peak a perfect clustering would
+show. The rule-peak rate is the ceiling of the peak rate; it does not replace it.
 Used by the quality test and ``bench/bench_themes.py``.
 """
 
@@ -22,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from index.themes import Theme
+from index.themes import Theme, peak_period
 
 MIN_RECALL = 0.5
 MIN_PRECISION = 0.25
@@ -37,6 +46,7 @@ class Match:
     keyword: str  # the keyword both share ("" if none)
     peak_year: int | None  # planted
     peak_right: bool | None  # None when no peak year was planted
+    rule_peak: str = ""  # ponder's peak rule on the planted entries ("" without periods)
 
 
 @dataclass(frozen=True)
@@ -57,12 +67,21 @@ class Recovery:
         right = sum(1 for m in judged if m.peak_right)
         return right / len(judged) if judged else 0.0
 
+    @property
+    def rule_peak_rate(self) -> float:
+        """Of the planted themes with a peak year, the share whose own entries peak in it by
+        ponder's rule: what the peak rate would be with every theme recovered exactly."""
+        judged = [m for m in self.matches if m.peak_year is not None]
+        right = sum(1 for m in judged if m.rule_peak.startswith(str(m.peak_year)))
+        return right / len(judged) if judged else 0.0
+
     def as_json(self) -> dict[str, Any]:
         return {
             "recovered": self.recovered,
             "planted": len(self.matches),
             "recall": round(self.recall, 3),
             "peak_rate": round(self.peak_rate, 3),
+            "rule_peak_rate": round(self.rule_peak_rate, 3),
             "matches": [
                 {
                     "planted": m.planted,
@@ -71,6 +90,7 @@ class Recovery:
                     "keyword": m.keyword,
                     "peak": m.theme.peak if m.theme else None,
                     "planted_peak": m.peak_year,
+                    "rule_peak": m.rule_peak,
                 }
                 for m in self.matches
             ],
@@ -99,8 +119,27 @@ def shared_keyword(planted: Iterable[str], discovered: Iterable[str]) -> str:
     return ""
 
 
-def recovery(themes: Sequence[Theme], planted: Sequence[Mapping[str, Any]]) -> Recovery:
-    """Match discovered ``themes`` to ``planted`` ones (ground_truth.json's "themes")."""
+def rule_peak(entry_dates: Iterable[str], periods: Sequence[tuple[str, int]]) -> str:
+    """ponder's peak of a theme holding the entries of ``entry_dates`` (ISO dates), in an
+    archive with ``periods`` (each period, "YYYY" or "YYYY-MM", with its entry count)."""
+    if not periods:
+        return ""
+    width = len(periods[0][0])
+    counts: dict[str, int] = {}
+    for date in entry_dates:
+        counts[date[:width]] = counts.get(date[:width], 0) + 1
+    total = sum(n for _, n in periods)
+    share = sum(counts.values()) / total if total else 0.0
+    return peak_period(counts, dict(periods), share)
+
+
+def recovery(
+    themes: Sequence[Theme],
+    planted: Sequence[Mapping[str, Any]],
+    periods: Sequence[tuple[str, int]] = (),
+) -> Recovery:
+    """Match discovered ``themes`` to ``planted`` ones (ground_truth.json's "themes");
+    ``periods``: the archive's entries per period (``ThemeReport.periods``), for rule peaks."""
     members = [{(e.path, e.date.isoformat()) for e in t.entries} for t in themes]
     candidates: list[tuple[float, int, int]] = []  # (f1, planted index, theme index)
     for p_index, plant in enumerate(planted):
@@ -127,9 +166,10 @@ def recovery(themes: Sequence[Theme], planted: Sequence[Mapping[str, Any]]) -> R
     for p_index, plant in enumerate(planted):
         truth = {(e["path"], e["date"]) for e in plant["entries"]}
         peak_year: int | None = plant.get("peak_year")
+        ideal = rule_peak((e["date"] for e in plant["entries"]), periods)
         winner = chosen.get(p_index)
         if winner is None:
-            matches.append(Match(plant["id"], None, 0, len(truth), "", peak_year, None))
+            matches.append(Match(plant["id"], None, 0, len(truth), "", peak_year, None, ideal))
             continue
         theme = themes[winner]
         matches.append(
@@ -141,6 +181,7 @@ def recovery(themes: Sequence[Theme], planted: Sequence[Mapping[str, Any]]) -> R
                 keyword=shared_keyword(plant["keywords"], theme.keywords),
                 peak_year=peak_year,
                 peak_right=None if peak_year is None else theme.peak.startswith(str(peak_year)),
+                rule_peak=ideal,
             )
         )
     # Unmatched planted themes with a peak year count as wrong peaks.
@@ -151,5 +192,12 @@ def recovery(themes: Sequence[Theme], planted: Sequence[Mapping[str, Any]]) -> R
 
 def _wrong_peak(match: Match) -> Match:
     return Match(
-        match.planted, None, 0, match.planted_entries, "", match.peak_year, peak_right=False
+        match.planted,
+        None,
+        0,
+        match.planted_entries,
+        "",
+        match.peak_year,
+        peak_right=False,
+        rule_peak=match.rule_peak,
     )

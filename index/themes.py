@@ -42,9 +42,12 @@ Progress = Callable[[str], None]
 
 # Entries with fewer content words than this say too little to be placed in a theme.
 MIN_CONTENT_WORDS = 12
-# A period's share is shrunk towards the theme's overall share by this many entries' worth
-# of evidence before the peak is chosen, so one entry in a year of two is not a peak.
+# The peak is the period whose share of the writing is highest *with confidence* (see
+# ``peak_period``): each period's share is shrunk towards the theme's overall share by this
+# many entries' worth of evidence, and then taken at the lower end of its uncertainty, this
+# many standard deviations down (one-sided 95 %).
 PEAK_PRIOR_ENTRIES = 4.0
+PEAK_CONFIDENCE_Z = 1.645
 # Trend thresholds (see ``trend``): how much the recent share must differ from the earlier.
 TREND_RATIO = 1.6
 
@@ -356,20 +359,32 @@ def all_periods(entries: Sequence[Entry], by: Granularity) -> list[str]:
 
 
 def peak_period(counts: dict[str, int], totals: dict[str, int], overall_share: float) -> str:
-    """The period where the theme took the largest share of the writing.
+    """The period where the theme took the largest share of the writing, with confidence.
 
-    Each period's share is shrunk towards the theme's overall share by
-    ``PEAK_PRIOR_ENTRIES`` entries' worth (``(k + a*p) / (n + a)``), so a year with two
-    entries, one of them on the theme, does not outrank a year of forty with ten.
+    A period's share ``k / n`` (``k`` of its ``n`` entries on the theme) is estimated as
+    ``m = (k + a*p) / (n + a)``: shrunk towards the theme's overall share ``p`` by
+    ``a = PEAK_PRIOR_ENTRIES`` entries' worth of evidence (a Beta prior's posterior mean).
+    The peak is the period with the highest lower bound ``m - z * sqrt(m(1-m) / (n+a+1))``
+    (the posterior's standard deviation, ``z = PEAK_CONFIDENCE_Z``), so a period wins by
+    having a higher share *and enough entries to show it*:
+
+    - one entry on the theme in a year of one or two is not a peak over three of ten;
+    - 5 of 16 entries is a peak over 4 of 12 (31 % against 33 % is one entry's noise, and
+      the 16 entries say more): the sample's father theme, planted with its most entries in
+      2016, would peak in 2017 by the bare share of its own planted entries;
+    - but a clearly higher share still wins over more entries: 10 of 30 over 40 of 300,
+      because the timeline is normalised by how much was written then.
     """
-    best, best_share = "", -1.0
+    a, p = PEAK_PRIOR_ENTRIES, overall_share
+    best, best_bound = "", -math.inf
     for period, total in totals.items():
         if total == 0:
             continue
-        k = counts.get(period, 0)
-        shrunk = (k + PEAK_PRIOR_ENTRIES * overall_share) / (total + PEAK_PRIOR_ENTRIES)
-        if shrunk > best_share + 1e-12:
-            best, best_share = period, shrunk
+        shrunk = (counts.get(period, 0) + a * p) / (total + a)
+        spread = math.sqrt(max(shrunk * (1.0 - shrunk), 0.0) / (total + a + 1.0))
+        bound = shrunk - PEAK_CONFIDENCE_Z * spread
+        if bound > best_bound + 1e-12:
+            best, best_bound = period, bound
     return best
 
 
@@ -665,6 +680,7 @@ def report_json(report: ThemeReport) -> dict[str, Any]:
         "outliers": report.outliers,
         "set_aside": report.set_aside,
         "granularity": report.granularity,
+        "periods": dict(report.periods),  # every period's entry count: the timelines' base
         "since": report.since.isoformat() if report.since else None,
         "until": report.until.isoformat() if report.until else None,
         "message": report.message,

@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from index import theme_runs
 from index.chat import ChatMessage, FakeChat
 from index.search import EntryScope
+from index.theme_eval import rule_peak
 from index.theme_names import parse_naming
 from index.theme_runs import Themer
-from index.themes import ThemeReport, compare, report_json, theme_scope, trend
+from index.themes import ThemeReport, compare, peak_period, report_json, theme_scope, trend
 from tests.conftest import AppFactory, write
 from tests.themes_support import BOILERPLATE, PLAN, SUBJECTS, themed_archive, write_year
 from ui.cli import cli
@@ -74,6 +75,29 @@ def test_themes_come_from_the_subjects_with_their_peaks(themed: Services) -> Non
     assert dict(garden.timeline)["2015"] == pytest.approx(
         dict(garden.counts)["2015"] / year_total, abs=1e-3
     )
+
+
+def test_the_peak_is_the_largest_share_the_entries_can_show() -> None:
+    # 5 of 16 against 4 of 12: one entry's difference in share, and more entries behind the
+    # former (the sample's father theme, planted with its most entries in 2016).
+    assert peak_period({"2016": 5, "2017": 4}, {"2016": 16, "2017": 12}, 16 / 156) == "2016"
+    # One entry in a year of two is not a peak over three entries of ten.
+    assert peak_period({"2012": 1, "2013": 3}, {"2012": 2, "2013": 10}, 0.1) == "2013"
+    # But a clearly larger share wins over more entries: normalised by what was written.
+    assert peak_period({"2015": 10, "2016": 40}, {"2015": 30, "2016": 300}, 0.025) == "2015"
+    # Periods without writing are never the peak; the earlier of equals is.
+    assert peak_period({"2014": 2, "2015": 2}, {"2013": 0, "2014": 10, "2015": 10}, 0.2) == "2014"
+
+
+def test_the_evaluation_applies_the_same_peak_rule_to_planted_entries() -> None:
+    periods = [("2015", 11), ("2016", 16), ("2017", 12)]
+    dates = ["2015-03-01"] * 3 + ["2016-05-01"] * 5 + ["2017-01-02"] * 4
+    assert rule_peak(dates, periods) == "2016"
+    months = [("2016-01", 4), ("2016-02", 9)]
+    assert rule_peak(["2016-01-03", "2016-02-01", "2016-02-09", "2016-02-10"], months) == (
+        "2016-02"
+    )
+    assert rule_peak(dates, []) == ""
 
 
 def test_boilerplate_never_becomes_a_theme_or_a_keyword(
