@@ -52,6 +52,7 @@ INJECTION = (
     f'<img src="http://{EXFIL_HOST}/raw.png">\n'
 )
 WAIT = 60.0
+JOB_WAIT = 240.0  # a whole-archive job in the background: themes
 
 
 def _script(messages: Sequence[ChatMessage]) -> str:
@@ -118,7 +119,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             (ARTIFACTS / "ponder-ui.log").write_text(ui.log())
 
 
-def _wait_for(driver: Any, css: str, text: str = "") -> Any:
+def _wait_for(driver: Any, css: str, text: str = "", wait_seconds: float = WAIT) -> Any:
     """The first element matching ``css`` whose text holds ``text``, once there is one.
 
     Streamlit redraws elements as the script reruns, so an element found a moment ago
@@ -134,7 +135,7 @@ def _wait_for(driver: Any, css: str, text: str = "") -> Any:
                 return element
         return False
 
-    wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    wait = WebDriverWait(driver, wait_seconds, ignored_exceptions=(StaleElementReferenceException,))
     return wait.until(found, f"no {css!r} with {text!r}")
 
 
@@ -219,7 +220,9 @@ def test_the_themes_and_critique_pages(session: Session) -> None:
     _click(driver, "[data-testid=stSidebarNavLink]", "Themes")
     _wait_for(driver, "h1", "Themes")
     _click(driver, "[data-testid=stButton] button", "Discover themes")
-    _wait_for(driver, "[data-testid=stCaptionContainer]", "discovered")  # a background job
+    # A background job: UMAP (numba compiling its code first) and one model call a theme,
+    # 20-60 s when other work shares the two cores.
+    _wait_for(driver, "[data-testid=stCaptionContainer]", "discovered", wait_seconds=JOB_WAIT)
     time.sleep(1.0)  # the chart draws itself
     _screenshot(driver, "themes")
 
