@@ -48,12 +48,13 @@ sys.path.insert(0, str(REPO))
 from config import load_settings  # noqa: E402
 from index.answer import Retrieved  # noqa: E402
 from index.records import ChunkRecord, DocStatus, DocumentRecord  # noqa: E402
-from index.store import Store  # noqa: E402
+from index.store import SCHEMA_VERSION, Store  # noqa: E402
 from ui.services import Services  # noqa: E402
 
 DIMENSION = 384
 PER_DOCUMENT = 50
 PER_ENTRY = 5
+PARTS = (0, 2, 3, 4)  # paragraph vectors of a passage: none (one paragraph), or several
 MODELS = {"fake": "fake-hashing-384", "embedded": "sentence-transformers/all-MiniLM-L6-v2"}
 
 
@@ -70,6 +71,12 @@ def sentences() -> list[str]:
     return found
 
 
+def unit_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
+    matrix = rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix
+
+
 def batches(chunks: int, seed: int) -> Iterator[tuple[list[DocumentRecord], list[ChunkRecord]]]:
     """Documents and their passages, 100 documents (5,000 passages) a batch."""
     rng = random.Random(seed)
@@ -83,8 +90,7 @@ def batches(chunks: int, seed: int) -> Iterator[tuple[list[DocumentRecord], list
         for number in range(start, min(start + 100, documents)):
             doc_id = f"doc{number:06d}"
             path = f"journal/{2010 + number % 15}/journal-{number:06d}.md"
-            matrix = vectors.standard_normal((PER_DOCUMENT, DIMENSION)).astype(np.float32)
-            matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = unit_vectors(vectors, PER_DOCUMENT)
             offset = 0
             for index in range(PER_DOCUMENT):
                 text = " ".join(rng.sample(pool, rng.randint(3, 7)))
@@ -106,6 +112,9 @@ def batches(chunks: int, seed: int) -> Iterator[tuple[list[DocumentRecord], list
                         text_hash=digest[32:64],
                         tags=(),
                         vector=matrix[index],
+                        # As ingest writes them: a vector per paragraph of a passage of
+                        # several (on the generated archive, 3 passages in 4, ~2.7 each).
+                        part_vectors=tuple(unit_vectors(vectors, rng.choice(PARTS))),
                     )
                 )
                 offset += len(text) + 2
@@ -135,7 +144,12 @@ def build(index: Path, chunks: int, model: str, seed: int) -> float:
     store = Store.open(str(index), read_consistency=None, keep_versions=dt.timedelta(0))
     meta = store.meta()
     started = time.perf_counter()
-    if meta and meta.embedding_model == model and store.chunk_count() == chunks:
+    if (
+        meta
+        and meta.embedding_model == model
+        and meta.schema_version == SCHEMA_VERSION
+        and store.chunk_count() == chunks
+    ):
         store.optimize()  # an index kept from a run before a vector index existed gets one
         return time.perf_counter() - started
     store.reset()

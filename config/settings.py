@@ -127,7 +127,7 @@ class SearchSettings(_Section):
         default=60, ge=1, le=2000, description="Candidates each retriever gives the fusion."
     )
     rrf_k: int = Field(
-        default=5,
+        default=3,
         ge=1,
         description="Reciprocal-rank-fusion constant: small lets a passage first in one list "
         "outrank ones middling in both (measured in BENCHMARKS.md).",

@@ -57,6 +57,8 @@ class ChunkRecord:
     text_hash: str  # hash of search_text: the embedding cache key
     tags: tuple[str, ...]
     vector: Vector
+    # One vector per paragraph of a passage of several (ingest/chunking.py's Chunk.parts).
+    part_vectors: tuple[Vector, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class Passage:
     score: float
     vector_rank: int | None = None
     text_rank: int | None = None
+    # Cosine similarity of the query to the passage's closest paragraph (to the passage
+    # itself when it is one paragraph); None when the search had no query vector.
+    paragraph_similarity: float | None = None
 
 
 @dataclass(frozen=True)

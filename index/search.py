@@ -1,4 +1,5 @@
-"""Hybrid retrieval: vectors and LanceDB's full-text index, fused by reciprocal rank."""
+"""Hybrid retrieval: passage vectors, paragraph vectors and LanceDB's full-text index,
+fused by reciprocal rank."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Literal
 from config import SearchSettings
 from index.embeddings import Embedder
 from index.records import Passage
-from index.store import EmbeddingMismatch, Store, sql_literal
+from index.store import EmbeddingMismatch, Store, check_schema, sql_literal
 
 Mode = Literal["hybrid", "vector", "text"]
 
@@ -82,6 +83,11 @@ class Searcher:
     ) -> list[Passage]:
         """The best ``k`` passages, at most ``per_entry`` from any one entry.
 
+        Three rankings of the candidates: by the passage's vector, by its closest
+        paragraph's vector (a passage of several paragraphs stores one for each), and by
+        full text; ``hybrid`` fuses all three, ``vector`` the first two (each passage keeps
+        its own cosine similarity as its score), ``text`` is the last alone.
+
         Raises:
             EmbeddingMismatch: the index holds vectors of another model.
         """
@@ -95,18 +101,24 @@ class Searcher:
             vector = self._embedder.embed_query(query)
             vector_hits = self._store.vector_search(vector, candidates, where)
         if mode in ("hybrid", "text"):
-            text_hits = self._store.text_search(query, candidates, where)
-        if mode == "vector":
-            return _cap(vector_hits, k, self._settings.per_entry)
+            query_vector = vector if mode == "hybrid" else None
+            text_hits = self._store.text_search(query, candidates, where, query_vector)
         if mode == "text":
             return _cap(text_hits, k, self._settings.per_entry)
-        fused = reciprocal_rank_fusion(vector_hits, text_hits, self._settings.rrf_k)
+        paragraphs = by_paragraph(vector_hits, text_hits)
+        if mode == "vector":
+            fused = fuse_rankings([vector_hits, paragraphs], self._settings.rrf_k)
+            cosine = {hit.chunk_id: hit.score for hit in vector_hits}
+            dense = [replace(p, score=cosine[p.chunk_id]) for p in fused]
+            return _cap(dense, k, self._settings.per_entry)
+        fused = fuse_rankings([vector_hits, paragraphs, text_hits], self._settings.rrf_k)
         return _cap(fused, k, self._settings.per_entry)
 
     def _check_model(self) -> None:
         meta = self._store.meta()
         if meta is None:
             return
+        check_schema(meta)
         if meta.embedding_model != self._embedder.model_id:
             raise EmbeddingMismatch(
                 f"the index was built with {meta.embedding_model}, "
@@ -116,38 +128,62 @@ class Searcher:
             )
 
 
+def by_paragraph(*rankings: Sequence[Passage]) -> list[Passage]:
+    """The candidates of ``rankings`` (each once), ranked by their closest paragraph.
+
+    A vector of a whole passage blurs its paragraphs together: a question about one of
+    them (the burglary in a passage that is mostly about the flat) lies closer to that
+    paragraph's own vector. Passages of one paragraph rank by their own vector; candidates
+    without a paragraph similarity (no query vector) are left out. Ties keep the order of
+    the rankings.
+    """
+    seen: dict[str, Passage] = {}
+    for ranking in rankings:
+        for hit in ranking:
+            if hit.paragraph_similarity is not None:
+                seen.setdefault(hit.chunk_id, hit)
+    order = list(seen.values())
+    return sorted(order, key=lambda hit: -(hit.paragraph_similarity or 0.0))
+
+
 def reciprocal_rank_fusion(
     vector_hits: Sequence[Passage], text_hits: Sequence[Passage], rrf_k: int
 ) -> list[Passage]:
-    """Fuse two rankings by reciprocal rank, entry by entry: sum of 1 / (rrf_k + rank).
+    """Fuse a vector ranking and a full-text ranking (see ``fuse_rankings``)."""
+    return fuse_rankings([vector_hits, text_hits], rrf_k)
+
+
+def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Passage]:
+    """Fuse rankings by reciprocal rank, entry by entry: sum of 1 / (rrf_k + rank).
 
     An entry ranks in each list where its best passage does, and scores the sum over the
     lists of 1 / (rrf_k + that rank). Each entry's best passage (by the same sum over its
     own ranks) carries the entry's score; its other passages keep their own, lower, score,
     so they come after the best passages of other entries unless they are strong on their
-    own. Every passage of either list is returned, with its ranks in both.
+    own. Every passage of any list is returned, with its ranks in the first list (the
+    vector one) and the last (full text, when there are several lists).
 
     Why entries: the words a question remembers and the passage nearest to it in meaning
     are often in different passages of one entry (one paragraph names the place, the next
     says what happened). Fused passage by passage, such an entry, first in one list and
     absent from the other, loses to passages that are middling in both; fused as an entry,
     both lists vouch for it. Rank-based, so cosine similarities and BM25 scores never need
-    a common scale. ``search.rrf_k`` is small (5): with the classic 60, a passage first in
+    a common scale. ``search.rrf_k`` is small (3): with the classic 60, a passage first in
     one list scores below one twentieth in both, and paraphrased questions, which full text
-    mostly misses, lost their best vector hits (BENCHMARKS.md, "Retrieval").
+    mostly misses, lost their best vector hits (BENCHMARKS.md, "Retrieval"). 2 to 5 is a
+    plateau on both question sets, with two lists and with three.
     """
     passage_score: dict[str, float] = defaultdict(float)
     entry_score: dict[tuple[str, int], float] = defaultdict(float)
-    vector_rank: dict[str, int] = {}
-    text_rank: dict[str, int] = {}
+    ranks: list[dict[str, int]] = [{} for _ in rankings]
     passages: dict[str, Passage] = {}
     members: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for ranks, hits in ((vector_rank, vector_hits), (text_rank, text_hits)):
+    for list_ranks, hits in zip(ranks, rankings, strict=True):
         entry_rank: dict[tuple[str, int], int] = {}
         for rank, hit in enumerate(hits, start=1):
-            if hit.chunk_id in ranks:
+            if hit.chunk_id in list_ranks:
                 continue
-            ranks[hit.chunk_id] = rank
+            list_ranks[hit.chunk_id] = rank
             passage_score[hit.chunk_id] += 1.0 / (rrf_k + rank)
             entry = (hit.doc_id, hit.entry_index)
             entry_rank.setdefault(entry, len(entry_rank) + 1)
@@ -163,17 +199,19 @@ def reciprocal_rank_fusion(
         for cid in others:  # never above the entry: an entry ranks no lower than its passages
             scores[cid] = passage_score[cid]
     # Equal scores are common with a small constant (third in one list, third in the
-    # other): the vector rank decides, as the stronger retriever on every set measured.
+    # other): the lists decide in order, vectors first, as the stronger retriever on every
+    # set measured.
     unranked = len(passages) + 1
     ordered = sorted(
         scores,
         key=lambda cid: (
             -scores[cid],
-            vector_rank.get(cid, unranked),
-            text_rank.get(cid, unranked),
+            *(list_ranks.get(cid, unranked) for list_ranks in ranks),
             cid,
         ),
     )
+    vector_rank = ranks[0] if ranks else {}
+    text_rank = ranks[-1] if len(ranks) > 1 else {}
     return [
         replace(
             passages[cid],

@@ -23,7 +23,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from index.faults import CrashHook, no_crash
 from index.records import (
@@ -35,7 +37,9 @@ from index.records import (
     Vector,
 )
 
-SCHEMA_VERSION = 1
+# 2: chunks carry one vector per paragraph (part_vectors); an index of version 1 is
+# refused with the fix (`ponder reindex`), which re-embeds only the paragraphs.
+SCHEMA_VERSION = 2
 # Small commits (fragments) the chunks table may gather before a sync compacts it.
 MAINTAIN_AFTER_SMALL_FRAGMENTS = 16
 _IN_BATCH = 500  # ids per SQL IN (...) list
@@ -124,6 +128,7 @@ def chunk_schema(dimension: int) -> pa.Schema:
             pa.field("text_hash", pa.string()),
             pa.field("tags", pa.list_(pa.string())),
             pa.field("vector", pa.list_(pa.float32(), dimension)),
+            pa.field("part_vectors", pa.list_(pa.list_(pa.float32(), dimension))),
         ]
     )
 
@@ -373,8 +378,10 @@ class Store:
         )
 
     def check_embedder_name(self, model: str) -> None:
-        """Refuse early, before any model is loaded, when the index holds another model."""
+        """Refuse early, before any model is loaded, when the index holds another model
+        or was written by a version of ponder with another layout."""
         meta = self.meta()
+        check_schema(meta)
         if meta is not None and meta.embedding_model != model:
             raise EmbeddingMismatch(
                 f"the index was built with embedding model {meta.embedding_model} "
@@ -398,12 +405,7 @@ class Store:
             ]
             self._create(META, META_SCHEMA).add(pa.Table.from_pylist(rows, schema=META_SCHEMA))
             return
-        if meta.schema_version != SCHEMA_VERSION:
-            raise EmbeddingMismatch(
-                f"the index has schema version {meta.schema_version}, "
-                f"this ponder writes version {SCHEMA_VERSION}",
-                hint="Run `ponder reindex` to rebuild it.",
-            )
+        check_schema(meta)
         if (meta.embedding_model, meta.dimension) != (model, dimension):
             raise EmbeddingMismatch(
                 f"the index was built with embedding model {meta.embedding_model} "
@@ -512,19 +514,35 @@ class Store:
         return table.search().select(list(columns)).limit(None).to_arrow()
 
     def vector_search(self, vector: Vector, limit: int, where: str | None = None) -> list[Passage]:
+        """The passages nearest to ``vector``, scored by cosine similarity, each with its
+        closest paragraph's similarity too."""
         table = self._table(CHUNKS)
         if table is None:
             return []
-        query = table.search(np.asarray(vector, dtype=np.float32), query_type="vector")
+        query = table.search(
+            np.asarray(vector, dtype=np.float32), query_type="vector", vector_column_name="vector"
+        )
         query = query.distance_type("cosine")
         if self.vector_index_type() is not None:
             query = query.ef(max(_EF_PER_RESULT * limit, 100))
         if where:
             query = query.where(where, prefilter=True)
-        rows = query.select([*_PASSAGE_COLUMNS, "_distance"]).limit(limit).to_arrow().to_pylist()
-        return [_passage(row, 1.0 - float(row["_distance"])) for row in rows]
+        found = query.select([*_PASSAGE_COLUMNS, "part_vectors", "_distance"]).limit(limit)
+        rows = found.to_arrow()
+        own = [1.0 - float(d) for d in rows.column("_distance").to_pylist()]
+        closest = _paragraph_similarities(rows, vector, own)
+        return [
+            _passage(row, score, paragraph)
+            for row, score, paragraph in zip(
+                rows.select(_PASSAGE_COLUMNS).to_pylist(), own, closest, strict=True
+            )
+        ]
 
-    def text_search(self, text: str, limit: int, where: str | None = None) -> list[Passage]:
+    def text_search(
+        self, text: str, limit: int, where: str | None = None, vector: Vector | None = None
+    ) -> list[Passage]:
+        """The passages that best match ``text``'s words, scored by BM25. Given the query's
+        ``vector``, each also carries its closest paragraph's similarity to it."""
         table = self._table(CHUNKS)
         if table is None or not text.strip():
             return []
@@ -532,8 +550,17 @@ class Store:
         query = table.search(text, query_type="fts", fts_columns="search_text")
         if where:
             query = query.where(where, prefilter=True)
-        rows = query.select([*_PASSAGE_COLUMNS, "_score"]).limit(limit).to_arrow().to_pylist()
-        return [_passage(row, float(row["_score"])) for row in rows]
+        columns = [*_PASSAGE_COLUMNS, "_score"]
+        if vector is None:
+            rows = query.select(columns).limit(limit).to_arrow().to_pylist()
+            return [_passage(row, float(row["_score"])) for row in rows]
+        found = query.select([*columns, "vector", "part_vectors"]).limit(limit).to_arrow()
+        own = list(_matrix(found.column("vector")) @ np.asarray(vector, dtype=np.float32))
+        closest = _paragraph_similarities(found, vector, [float(x) for x in own])
+        return [
+            _passage(row, float(row["_score"]), paragraph)
+            for row, paragraph in zip(found.select(columns).to_pylist(), closest, strict=True)
+        ]
 
     def _ensure_fts(self, table: Any) -> None:
         if not any(index.index_type == "FTS" for index in table.list_indices()):
@@ -649,6 +676,52 @@ class Store:
         return total
 
 
+def check_schema(meta: IndexMeta | None) -> None:
+    """Refuse an index written with another layout than this version's.
+
+    Raises:
+        EmbeddingMismatch: with the fix, `ponder reindex` (the embedding cache survives it,
+            so only what the new layout adds is embedded).
+    """
+    if meta is not None and meta.schema_version != SCHEMA_VERSION:
+        older = meta.schema_version < SCHEMA_VERSION
+        raise EmbeddingMismatch(
+            f"the index was built by {'an older' if older else 'a newer'} version of ponder "
+            f"(index layout {meta.schema_version}; this ponder reads and writes {SCHEMA_VERSION})",
+            hint="Run `ponder reindex` to rebuild it"
+            + (" (passages already embedded come from the cache)." if older else "."),
+        )
+
+
+def _matrix(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.float32]:
+    """A column of fixed-size vectors as one (rows, dimension) matrix."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    dimension = array.type.list_size
+    values = np.asarray(array.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+    matrix: npt.NDArray[np.float32] = values.reshape(-1, dimension)
+    return matrix
+
+
+def _paragraph_similarities(
+    rows: pa.Table, vector: Vector, own: Sequence[float]
+) -> list[float | None]:
+    """For each row: the query's cosine similarity to its closest paragraph, or ``own`` (the
+    passage's) when the passage is one paragraph. Vectors are unit length."""
+    parts = rows.column("part_vectors").combine_chunks()
+    if len(parts) == 0:
+        return []
+    lengths = pc.fill_null(pc.list_value_length(parts), 0).to_numpy(zero_copy_only=False)
+    result: list[float | None] = list(own)
+    if not lengths.any():
+        return result
+    similarities = _matrix(parts.flatten()) @ np.asarray(vector, dtype=np.float32)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    for row in np.flatnonzero(lengths):
+        start = starts[row]
+        result[row] = float(similarities[start : start + lengths[row]].max())
+    return result
+
+
 def _document(row: Mapping[str, Any]) -> DocumentRecord:
     return DocumentRecord(
         doc_id=row["doc_id"],
@@ -718,11 +791,26 @@ def _chunk_table(chunks: Sequence[ChunkRecord], schema: pa.Schema) -> pa.Table:
         "vector": pa.FixedSizeListArray.from_arrays(
             pa.array(vectors.reshape(-1), pa.float32()), dimension
         ),
+        "part_vectors": _part_vectors(chunks, dimension),
     }
     return pa.table(columns, schema=schema)
 
 
-def _passage(row: Mapping[str, Any], score: float) -> Passage:
+def _part_vectors(chunks: Sequence[ChunkRecord], dimension: int) -> pa.ListArray:
+    counts = [len(c.part_vectors) for c in chunks]
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+    flat = [np.asarray(v, dtype=np.float32) for c in chunks for v in c.part_vectors]
+    values = np.stack(flat).reshape(-1) if flat else np.zeros(0, dtype=np.float32)
+    if flat and len(flat[0]) != dimension:
+        raise EmbeddingMismatch(
+            f"vectors have {len(flat[0])} dimensions, the index {dimension}",
+            hint="Run `ponder reindex`.",
+        )
+    inner = pa.FixedSizeListArray.from_arrays(pa.array(values, pa.float32()), dimension)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), inner)
+
+
+def _passage(row: Mapping[str, Any], score: float, paragraph: float | None = None) -> Passage:
     return Passage(
         chunk_id=row["chunk_id"],
         doc_id=row["doc_id"],
@@ -736,4 +824,5 @@ def _passage(row: Mapping[str, Any], score: float) -> Passage:
         text=row["text"],
         tags=tuple(row["tags"] or ()),
         score=score,
+        paragraph_similarity=paragraph,
     )

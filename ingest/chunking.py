@@ -6,6 +6,10 @@ re-embed the rest of the entry. Here a passage ends at the first paragraph end o
 holds half the target size, so boundaries are decided by the text around them and an
 edit re-embeds only its own passage (rarely a neighbour). Paragraphs longer than the
 target are split by llama-index's sentence splitter.
+
+A passage of several paragraphs also lists them (``Chunk.parts``): each is embedded too, so
+that search can find a passage by the one paragraph a question is about, which a vector of
+the whole passage blurs (BENCHMARKS.md, "Retrieval").
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class Chunk:
     text: str
     search_text: str
     text_hash: str  # of search_text: the embedding cache key
+    # The paragraphs of search_text (without the entry title), when there are several:
+    # each gets its own vector. Empty for a passage of one paragraph.
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,7 @@ class Chunker:
                 cleaned = search_text(text, entry.markup)
                 if not cleaned.strip():
                     continue
+                parts = paragraph_texts(cleaned)
                 if entry.title and number > 0 and entry.title not in cleaned:
                     # A passage from the middle of an entry embeds better knowing its title.
                     cleaned = f"{entry.title}\n\n{cleaned}"
@@ -114,6 +122,7 @@ class Chunker:
                         text=text,
                         search_text=cleaned,
                         text_hash=text_hash(cleaned),
+                        parts=tuple(parts) if len(parts) > 1 else (),
                     )
                 )
         return chunks
@@ -154,6 +163,11 @@ class Chunker:
                     )
                 )
         return units
+
+
+def paragraph_texts(text: str) -> list[str]:
+    """The paragraphs of ``text``, stripped."""
+    return [text[start:end] for start, end in _paragraphs(text)]
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

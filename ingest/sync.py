@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -17,8 +17,8 @@ from config import Settings
 from index.embeddings import Embedder, LazyEmbedder
 from index.faults import CrashHook, no_crash
 from index.records import ChunkRecord, DocStatus, DocumentRecord, Vector
-from index.store import Store
-from ingest.chunking import Chunker, chunk_ids
+from index.store import SCHEMA_VERSION, Store
+from ingest.chunking import Chunker, chunk_ids, text_hash
 from ingest.discover import Discovery, FoundFile, IgnoreRules, RejectedFile, discover
 from ingest.entries import Entry, NotWriting, ReadFailed
 from ingest.readers import read_document
@@ -59,6 +59,7 @@ class SyncReport:
     failed: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    paragraphs_embedded: int = 0  # the paragraph vectors of passages of several paragraphs
     seconds: float = 0.0
     timings: Timings = field(default_factory=Timings)
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -131,6 +132,7 @@ class Syncer:
             (
                 str(archive),
                 embedder.model_id,
+                f"index layout {SCHEMA_VERSION}",
                 settings.model_dump_json(include={"archive", "index"}),
             )
         )
@@ -270,7 +272,7 @@ class Syncer:
             documents.append(document)
             plans.extend(document_plans)
         vectors = self._vectors(plans, report)
-        chunks = [plan.record(vectors[plan.text_hash]) for plan in plans]
+        chunks = [plan.record(vectors) for plan in plans]
 
         t0 = time.perf_counter()
         self._store.replace_documents(documents, chunks)
@@ -327,6 +329,7 @@ class Syncer:
                 text=c.text,
                 search_text=c.search_text,
                 text_hash=c.text_hash,
+                parts=tuple((text_hash(part), part) for part in c.parts),
             )
             for cid, c in zip(ids, chunks, strict=True)
         ]
@@ -361,8 +364,12 @@ class Syncer:
         return self._chunker
 
     def _vectors(self, plans: Sequence[ChunkPlan], report: SyncReport) -> dict[str, Vector]:
-        """A vector for every plan: from the cache where it can, from the model otherwise."""
+        """A vector for every plan and each of its paragraphs, by text hash: from the cache
+        where it can, from the model otherwise."""
         wanted = {plan.text_hash: plan.search_text for plan in plans}
+        passages = set(wanted)
+        for plan in plans:
+            wanted.update(plan.parts)
         t0 = time.perf_counter()
         model = self._embedder.model_id
         vectors = self._store.cached_vectors(model, wanted)
@@ -384,6 +391,7 @@ class Syncer:
             vectors.update(new)
             missing_set = set(missing)
             report.chunks_embedded += sum(1 for p in plans if p.text_hash in missing_set)
+            report.paragraphs_embedded += len(missing_set - passages)
         if vectors and not self._bound:
             # Also when every vector came from the cache (a reindex back to a model used
             # before): the index must still record which model its vectors are from.
@@ -430,8 +438,9 @@ class ChunkPlan:
     text: str
     search_text: str
     text_hash: str
+    parts: tuple[tuple[str, str], ...] = ()  # (text hash, text) of each paragraph, if several
 
-    def record(self, vector: Vector) -> ChunkRecord:
+    def record(self, vectors: Mapping[str, Vector]) -> ChunkRecord:
         return ChunkRecord(
             chunk_id=self.chunk_id,
             doc_id=self.doc_id,
@@ -446,7 +455,8 @@ class ChunkPlan:
             search_text=self.search_text,
             text_hash=self.text_hash,
             tags=self.entry.tags,
-            vector=vector,
+            vector=vectors[self.text_hash],
+            part_vectors=tuple(vectors[h] for h, _text in self.parts),
         )
 
 

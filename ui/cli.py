@@ -120,7 +120,12 @@ def _print_report(report: SyncReport) -> None:
     click.echo(", ".join(parts) + f" in {report.seconds:.1f}s.")
     if report.chunks_embedded or report.chunks_reused:
         click.echo(
-            f"Passages: {report.chunks_embedded} embedded, {report.chunks_reused} from the cache."
+            f"Passages: {report.chunks_embedded} embedded, {report.chunks_reused} from the cache"
+            + (
+                f"; {report.paragraphs_embedded} of their paragraphs embedded."
+                if report.paragraphs_embedded
+                else "."
+            )
         )
     for path, reason in report.failures:
         click.echo(f"  failed: {path}: {reason}")
