@@ -115,6 +115,9 @@ def exported_model(model_dir: Path, name: str, pipeline: Pipeline, cache: Path) 
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")])),
+        # The weights are local: transformers must not even ask a hub about them.
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
     }
     command = [
         sys.executable,
