@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from config import load_settings
 from ui.services import Services
@@ -84,6 +85,16 @@ def isolated_env(
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("PONDER_CACHE_DIR", str(model_cache))
+
+
+@pytest.fixture
+def runner(archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The CLI on ``archive`` and ``data_dir`` with the fake embedder and chat model."""
+    monkeypatch.setenv("PONDER_ARCHIVE", str(archive))
+    monkeypatch.setenv("PONDER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
+    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
+    return CliRunner()
 
 
 @pytest.fixture

@@ -24,15 +24,6 @@ def all_commands(group: click.Group = cli, prefix: str = "") -> list[str]:
     return names
 
 
-@pytest.fixture
-def runner(archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
-    return CliRunner()
-
-
 def test_every_command_has_help_and_is_in_the_readme(runner: CliRunner) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name in all_commands():

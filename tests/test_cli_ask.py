@@ -32,15 +32,6 @@ Back running again: a slow five kilometres along the cliff path.
 
 
 @pytest.fixture
-def runner(archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
-    return CliRunner()
-
-
-@pytest.fixture
 def ingested(runner: CliRunner, archive: Path) -> CliRunner:
     write(archive, "journal.md", JOURNAL)
     result = runner.invoke(cli, ["ingest", "--json"])

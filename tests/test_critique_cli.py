@@ -18,15 +18,6 @@ from ui.cli import cli
 
 
 @pytest.fixture
-def runner(archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
-    return CliRunner()
-
-
-@pytest.fixture
 def ingested(runner: CliRunner, archive: Path) -> CliRunner:
     write(archive, "journal.md", JOURNAL)
     write(archive, "notes/2019-05-05.txt", NOTE)

@@ -278,15 +278,6 @@ def test_the_embedder_catches_paraphrase_and_is_recorded() -> None:
 # -- the command -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def runner(archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("PONDER_ARCHIVE", str(archive))
-    monkeypatch.setenv("PONDER_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("PONDER_EMBEDDINGS__PROVIDER", "fake")
-    monkeypatch.setenv("PONDER_LLM__PROVIDER", "fake")
-    return CliRunner()
-
-
 def small_archive(archive: Path) -> None:
     write(
         archive,
