@@ -88,6 +88,15 @@ def isolated_env(
 
 
 @pytest.fixture
+def app_runtimes() -> Iterator[None]:
+    """Stops every app runtime the test built (watchers, locks, jobs) when it ends."""
+    yield
+    from tests.app_support import close_runtimes  # streamlit only for the app's tests
+
+    close_runtimes()
+
+
+@pytest.fixture
 def runner(archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """The CLI on ``archive`` and ``data_dir`` with the fake embedder and chat model."""
     monkeypatch.setenv("PONDER_ARCHIVE", str(archive))

@@ -4,22 +4,18 @@ the model was shown, keep the conversation; errors are messages, remote images s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_support import app_test, close_runtimes, fake_env, texts
+from tests.app_support import app_test, fake_env, texts
 from tests.conftest import AppFactory, write
 from ui import runtime
 from ui.answer_view import Turn
 
-
-@pytest.fixture(autouse=True)
-def _runtimes() -> Iterator[None]:
-    yield
-    close_runtimes()
+# Every runtime a test builds (watchers, locks, jobs) is stopped after it.
+pytestmark = pytest.mark.usefixtures("app_runtimes")
 
 
 @pytest.fixture

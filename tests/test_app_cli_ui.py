@@ -6,25 +6,20 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from index.lock import WriterLock
-from tests.app_support import close_runtimes
 from tests.browser_support import PonderUI, free_port
 from tests.conftest import AppFactory, write
 from ui.cli import cli
 from ui.cli_ui import streamlit_options
 from ui.runtime import AppRuntime, Launch
 
-
-@pytest.fixture(autouse=True)
-def _runtimes() -> Iterator[None]:
-    yield
-    close_runtimes()
+# Every runtime a test builds (watchers, locks, jobs) is stopped after it.
+pytestmark = pytest.mark.usefixtures("app_runtimes")
 
 
 def _listening(pid: int) -> list[tuple[str, int]]:

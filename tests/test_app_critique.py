@@ -3,24 +3,21 @@ six sections in order, citation chips that open the source, nothing rendered as 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.critique_prompts import SECTION_ORDER, SECTION_TITLES
-from tests.app_support import app_test, close_runtimes, fake_env, texts
+from tests.app_support import app_test, fake_env, texts
 from tests.conftest import AppFactory, write
 from tests.test_critique import JOURNAL, NOTE, STATEMENT
 
 PAGE = "app_pages/critique.py"
 
 
-@pytest.fixture(autouse=True)
-def _runtimes() -> Iterator[None]:
-    yield
-    close_runtimes()
+# Every runtime a test builds (watchers, locks, jobs) is stopped after it.
+pytestmark = pytest.mark.usefixtures("app_runtimes")
 
 
 @pytest.fixture

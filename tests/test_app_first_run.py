@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.app_support import app_test, close_runtimes, fake_env, texts
+from tests.app_support import app_test, fake_env, texts
 from tests.conftest import write
 from ui import runtime
 
-
-@pytest.fixture(autouse=True)
-def _runtimes() -> Iterator[None]:
-    yield
-    close_runtimes()
+# Every runtime a test builds (watchers, locks, jobs) is stopped after it.
+pytestmark = pytest.mark.usefixtures("app_runtimes")
 
 
 def _click(at, label: str):  # type: ignore[no-untyped-def]

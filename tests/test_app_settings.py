@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.app_support import app_test, close_runtimes, fake_env, frame, texts
+from tests.app_support import app_test, fake_env, frame, texts
 from tests.ollama_server import OllamaServer
 from ui import runtime
 
-
-@pytest.fixture(autouse=True)
-def _runtimes() -> Iterator[None]:
-    yield
-    close_runtimes()
+# Every runtime a test builds (watchers, locks, jobs) is stopped after it.
+pytestmark = pytest.mark.usefixtures("app_runtimes")
 
 
 @pytest.fixture

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from index.search import EntryScope
-from tests.app_support import app_test, close_runtimes, fake_env, texts
+from tests.app_support import app_test, fake_env, texts
 from tests.conftest import AppFactory
 from tests.themes_support import themed_archive, write_year
 from ui import runtime
 from ui.widgets import CHAT_SCOPE
 
-
-@pytest.fixture(autouse=True)
-def _runtimes() -> Iterator[None]:
-    yield
-    close_runtimes()
+# Every runtime a test builds (watchers, locks, jobs) is stopped after it.
+pytestmark = pytest.mark.usefixtures("app_runtimes")
 
 
 @pytest.fixture
