@@ -15,6 +15,7 @@ import streamlit as st
 from index.themes import Theme, ThemeReport, compare, theme_scope
 from ui import runtime, safe_markdown
 from ui.background import Job
+from ui.cli_support import parse_date
 from ui.runtime import AppRuntime
 from ui.theme_chart import prevalence_chart
 from ui.widgets import CHAT_SCOPE, guarded, job_panel
@@ -73,12 +74,8 @@ def difference(report: ThemeReport) -> None:
     st.subheader("What was different about…")
     period = st.selectbox("Period", periods, index=len(periods) - 1, key="themes-period")
     assert period is not None
-    year, month = int(period[:4]), int(period[5:7]) if len(period) > 4 else 0
-    since = dt.date(year, month or 1, 1)
-    if month:
-        until = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
-    else:
-        until = dt.date(year, 12, 31)
+    since, until = parse_date(period, end=False), parse_date(period, end=True)
+    assert since is not None and until is not None  # a period is "YYYY" or "YYYY-MM"
     result = compare(report, period, since, until)
     if not result.over and not result.under:
         st.caption("Nothing stands out: the themes took their usual share.")
