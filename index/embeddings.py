@@ -6,7 +6,9 @@ import hashlib
 import itertools
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -98,30 +100,58 @@ class FakeEmbedder:
 
 
 class LazyEmbedder:
-    """An embedder whose model loads on first use.
+    """An embedder whose model loads on first use, or in the background once asked to.
 
     Its ``model_id`` is known without loading, so a sync with nothing to embed (the
-    common case) never pays for importing torch or starting a model.
+    common case) never pays for starting a model.
     """
 
     def __init__(self, model_id: str, load: Callable[[], Embedder]) -> None:
         self._model_id = model_id
         self._load = load
         self._loaded: Embedder | None = None
+        self._lock = threading.Lock()
+        self._background: Future[Embedder] | None = None
 
     @property
     def is_loaded(self) -> bool:
         return self._loaded is not None
 
+    def prefetch(self) -> None:
+        """Start loading the model in a background thread, if it is not loaded or loading.
+
+        For a caller that will probably embed and has other work first: the model's load
+        (mostly native code: ONNX Runtime building its session, the tokenizer reading its
+        file) then overlaps that work. A failure is raised by the first use, not here.
+        """
+        with self._lock:
+            if self._loaded is not None or self._background is not None:
+                return
+            future: Future[Embedder] = Future()
+            self._background = future
+
+        def load() -> None:
+            try:
+                future.set_result(self._load())
+            except BaseException as exc:  # handed to whoever uses the model first
+                future.set_exception(exc)
+
+        threading.Thread(target=load, name=f"load {self._model_id}", daemon=True).start()
+
     @property
     def loaded(self) -> Embedder:
-        if self._loaded is None:
-            self._loaded = self._load()
-            if self._loaded.model_id != self._model_id:
-                raise ProviderUnavailable(
-                    f"expected model {self._model_id}, loaded {self._loaded.model_id}"
-                )
-        return self._loaded
+        with self._lock:
+            if self._loaded is None:
+                background, self._background = self._background, None
+                # A background load that failed is not retried in this call: its error is
+                # the answer; the next use tries again.
+                model = background.result() if background is not None else self._load()
+                if model.model_id != self._model_id:
+                    raise ProviderUnavailable(
+                        f"expected model {self._model_id}, loaded {model.model_id}"
+                    )
+                self._loaded = model
+            return self._loaded
 
     @property
     def model_id(self) -> str:

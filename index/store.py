@@ -27,6 +27,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from index.deferred_init import defer_package_init
 from index.faults import CrashHook, no_crash
 from index.records import (
     ChunkRecord,
@@ -155,6 +156,9 @@ def _in_list(column: str, values: Iterable[str]) -> str:
 
 
 def _connect(uri: str, read_consistency: dt.timedelta | None) -> Any:
+    # The namespace REST client's package __init__ is ~40 % of importing lancedb, for a
+    # server ponder never talks to (index/deferred_init.py).
+    defer_package_init("lance_namespace_urllib3_client")
     import lancedb  # here, not at the top: see Store
 
     if "://" not in uri:

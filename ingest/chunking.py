@@ -14,11 +14,16 @@ the whole passage blurs (BENCHMARKS.md, "Retrieval").
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from ingest.cleaning import search_text
 from ingest.entries import Entry
@@ -80,27 +85,59 @@ def chunk_ids(doc_id: str, chunks: Sequence[Chunk]) -> list[str]:
     return ids
 
 
+@functools.cache
+def token_encoder() -> Callable[[str], Sequence[int]]:
+    """How passages are measured: the tokenizer llama-index's splitter counts with by default
+    (``llama_index.core.utils.get_tokenizer``: tiktoken's cl100k_base read from the copy
+    llama-index ships, so it works offline), made without importing llama_index.core for it.
+    ``tests/test_chunking.py`` checks that the two agree."""
+    import tiktoken
+
+    spec = importlib.util.find_spec("llama_index.core")  # its location, not its import
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("llama-index-core is not installed; reinstall ponder")
+    shipped = Path(spec.submodule_search_locations[0]) / "_static" / "tiktoken_cache"
+    # As get_tokenizer does: the shipped file unless the user points tiktoken elsewhere.
+    borrowed = "TIKTOKEN_CACHE_DIR" not in os.environ
+    if borrowed:
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(shipped)
+    try:
+        encoding = tiktoken.encoding_for_model("gpt-3.5-turbo")
+    finally:
+        if borrowed:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+    return functools.partial(encoding.encode, allowed_special="all")
+
+
 class Chunker:
     """Splits entries into passages of about ``chunk_tokens`` tokens."""
 
     def __init__(self, chunk_tokens: int, chunk_overlap: int) -> None:
-        # llama-index is imported here, not at module import: a sync with nothing to
-        # index should not pay for it.
-        from llama_index.core.node_parser import SentenceSplitter
-        from llama_index.core.utils import get_tokenizer
-
         self._target = chunk_tokens
-        self._splitter = SentenceSplitter(
-            chunk_size=chunk_tokens,
-            chunk_overlap=min(chunk_overlap, chunk_tokens // 4),
-            include_metadata=False,
-            include_prev_next_rel=False,
-            chunking_tokenizer_fn=split_sentences,
-        )
-        self._encode: Callable[[str], Sequence[int]] = get_tokenizer()
+        self._overlap = min(chunk_overlap, chunk_tokens // 4)
+        self._encode = token_encoder()
+        self._sentence_splitter: Any = None
 
     def _count(self, text: str) -> int:
         return len(self._encode(text))
+
+    @property
+    def _splitter(self) -> Any:
+        """llama-index's sentence splitter, built for the first paragraph too long for one
+        passage (rare: 1 paragraph in 70 of the generated archive), so that a one-line edit
+        of ordinary paragraphs does not import llama_index.core (about 0.7 s)."""
+        if self._sentence_splitter is None:
+            from llama_index.core.node_parser import SentenceSplitter
+
+            self._sentence_splitter = SentenceSplitter(
+                chunk_size=self._target,
+                chunk_overlap=self._overlap,
+                include_metadata=False,
+                include_prev_next_rel=False,
+                chunking_tokenizer_fn=split_sentences,
+                tokenizer=self._encode,
+            )
+        return self._sentence_splitter
 
     def chunk(self, source_text: str, entries: Sequence[Entry]) -> list[Chunk]:
         chunks: list[Chunk] = []

@@ -156,6 +156,11 @@ class Syncer:
                 return self._done(report, started, 0)
             self._snapshot.clear()
             self._crash("sync.snapshot-cleared")
+        if isinstance(self._embedder, LazyEmbedder):
+            # Something changed, so something will probably be embedded: the model loads
+            # while the index opens and the files are read, not after (a sync that only
+            # deletes or renames wastes the load's CPU, not its time).
+            self._embedder.prefetch()
         self._store.check_embedder_name(self._embedder.model_id)
         # A table recovered to an older version (index/store.py) may disagree with the
         # others: trust no stored hash or stat this time, re-read every file.
@@ -378,6 +383,7 @@ class Syncer:
         report.chunks_reused += sum(1 for p in plans if p.text_hash in vectors)
         if missing:
             if isinstance(self._embedder, LazyEmbedder) and not self._embedder.is_loaded:
+                # What is left of the load started in the background by ``sync``.
                 t0 = time.perf_counter()
                 _ = self._embedder.loaded
                 report.timings.load += time.perf_counter() - t0

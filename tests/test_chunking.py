@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import Chunker, chunk_ids, locate
+from ingest.chunking import Chunker, chunk_ids, locate, token_encoder
 from ingest.entries import DateSource, Entry, Markup
+from tests.conftest import REPO
 
 WORDS = st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=12)
 SENTENCE = st.lists(WORDS, min_size=1, max_size=25).map(lambda ws: " ".join(ws) + ".")
@@ -90,3 +93,47 @@ def test_chunk_ids_depend_on_text_not_position() -> None:
     shifted = "new first para.\n\n" + source
     moved = chunker.chunk(shifted, [entry(shifted, 0, len(shifted))])
     assert set(ids) <= set(chunk_ids("doc", moved))
+
+
+def test_passages_are_measured_as_llama_index_measures_them() -> None:
+    from llama_index.core.utils import get_tokenizer
+
+    theirs = get_tokenizer()
+    texts = [
+        "",
+        "The tide went out past the harbour wall.",
+        "Café, naïve, Ærø — and a 🐕 on the beach, 2019-03-04.",
+        "A literal <|endoftext|> in a note about tokenizers.",
+        "word " * 500,
+    ]
+    assert [list(token_encoder()(t)) for t in texts] == [list(theirs(t)) for t in texts]
+
+
+CHUNK_IN_A_FRESH_PROCESS = """
+import sys
+from ingest.chunking import Chunker
+from ingest.entries import DateSource, Entry, Markup
+import datetime as dt
+
+def chunk(body):
+    entry = Entry(text=body, date=dt.date(2020, 1, 1), date_source=DateSource.HEADING,
+                  start=0, end=len(body), markup=Markup.PLAIN)
+    return Chunker(200, 20).chunk(body, [entry])
+
+assert chunk("A short paragraph.\\n\\nAnother one, about the sea.")
+print("after short:", "llama_index.core" in sys.modules)
+assert len(chunk("The tide went out past the harbour wall. " * 200)) > 3
+print("after long:", "llama_index.core" in sys.modules)
+"""
+
+
+def test_llama_index_is_imported_only_for_a_paragraph_too_long_for_a_passage() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CHUNK_IN_A_FRESH_PROCESS],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["after short: False", "after long: True"]

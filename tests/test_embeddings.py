@@ -1,9 +1,12 @@
-"""Embedding providers: the fake one, the embedded MiniLM the package ships, and auto's choice."""
+"""Embedding providers: the fake one, the embedded MiniLM the package ships, auto's choice,
+and the lazy wrapper that loads a model on first use or in the background."""
 
 from __future__ import annotations
 
 import gc
 import importlib.util
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -83,3 +86,64 @@ def test_missing_local_model_folder_is_a_clear_error(tmp_path) -> None:  # type:
             )
         )
     assert "embedded_model" in error.value.hint or "install" in error.value.hint.lower()
+
+
+class CountingLoads:
+    """A model load that records which threads ran it and can be made to fail or wait."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.threads: list[str] = []
+        self.fail = fail
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(self) -> FakeEmbedder:
+        self.threads.append(threading.current_thread().name)
+        self.release.wait(timeout=30)
+        if self.fail:
+            raise ProviderUnavailable("the model file is damaged")
+        return FakeEmbedder(32)
+
+
+def test_a_prefetched_model_loads_once_in_the_background() -> None:
+    load = CountingLoads()
+    lazy = LazyEmbedder("fake-hashing-32", load)
+    load.release.clear()
+    lazy.prefetch()
+    lazy.prefetch()  # already loading: no second load
+    assert not lazy.is_loaded
+    load.release.set()
+    assert lazy.embed_query("the harbour").shape == (32,)  # waits for that load
+    assert load.threads == ["load fake-hashing-32"]
+    lazy.prefetch()  # already loaded: nothing
+    assert len(load.threads) == 1
+
+
+def test_a_failed_background_load_is_raised_by_the_first_use_then_retried() -> None:
+    load = CountingLoads(fail=True)
+    lazy = LazyEmbedder("fake-hashing-32", load)
+    lazy.prefetch()
+    with pytest.raises(ProviderUnavailable, match="damaged"):
+        lazy.embed_query("the harbour")
+    load.fail = False
+    assert lazy.embed_query("the harbour").shape == (32,)  # loaded again, in this thread
+    assert load.threads == ["load fake-hashing-32", threading.current_thread().name]
+
+
+def test_threads_that_use_an_unloaded_model_share_one_load() -> None:
+    load = CountingLoads()
+    lazy = LazyEmbedder("fake-hashing-32", load)
+    load.release.clear()
+    with ThreadPoolExecutor(4) as pool:
+        results = [pool.submit(lazy.embed_query, "the harbour") for _ in range(4)]
+        load.release.set()
+        vectors = [r.result(timeout=30) for r in results]
+    assert len(load.threads) == 1
+    assert all(np.array_equal(v, vectors[0]) for v in vectors)
+
+
+def test_a_model_that_is_not_the_one_named_is_refused() -> None:
+    lazy = LazyEmbedder("another-model", CountingLoads())
+    with pytest.raises(ProviderUnavailable, match="expected model another-model"):
+        lazy.embed_query("the harbour")
+    assert not lazy.is_loaded

@@ -6,14 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from index.embeddings import FakeEmbedder, LazyEmbedder
 from index.records import DocStatus
 from ingest import readers
 from ingest.entries import ReadFailed
+from ingest.snapshot import Snapshot
+from ingest.sync import Syncer, SyncReport
 from tests.conftest import AppFactory, write
 from ui.services import SYNC_SNAPSHOT_FILE, Services
 
@@ -167,3 +171,29 @@ def test_a_same_size_rewrite_within_a_clock_tick_is_not_missed(
     assert report.updated == 1
     texts = make_app().store.chunks(("text",)).column("text").to_pylist()
     assert any("hArbour" in text for text in texts)
+
+
+def test_a_changed_folder_loads_the_model_while_the_index_opens(
+    make_app: AppFactory, archive: Path, data_dir: Path
+) -> None:
+    write(archive, "a.md", NOTE)
+    synced(make_app, archive)
+    loads: list[str] = []
+
+    def load() -> FakeEmbedder:
+        loads.append(threading.current_thread().name)
+        return FakeEmbedder()
+
+    def sync_with_a_lazy_model() -> SyncReport:
+        app = make_app()  # as a new `ponder ingest` would
+        model = LazyEmbedder(FakeEmbedder().model_id, load)
+        snapshot = Snapshot(data_dir / SYNC_SNAPSHOT_FILE)
+        return Syncer(archive, app.store, model, app.settings, snapshot=snapshot).sync()
+
+    assert sync_with_a_lazy_model().unchanged == 1
+    assert loads == []  # nothing changed: no model
+
+    write(archive, "a.md", NOTE + "And one more line.\n")
+    assert sync_with_a_lazy_model().chunks_embedded == 1
+    # Loaded once, in the background thread the sync started before opening the index.
+    assert loads == [f"load {FakeEmbedder().model_id}"]
