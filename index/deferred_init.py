@@ -23,6 +23,8 @@ import importlib.util
 import sys
 import threading
 
+_DEFERRING = threading.Lock()
+
 
 def defer_package_init(name: str) -> None:
     """Make ``name`` importable as a package whose ``__init__`` runs on first attribute use.
@@ -30,8 +32,12 @@ def defer_package_init(name: str) -> None:
     Does nothing if the package is already imported, or cannot be found (the import that
     follows then fails as it would have).
     """
-    if name in sys.modules:
-        return
+    with _DEFERRING:  # two threads opening the index at once make one module, not two
+        if name not in sys.modules:
+            _defer(name)
+
+
+def _defer(name: str) -> None:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
         return
