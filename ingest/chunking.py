@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -27,6 +28,7 @@ from typing import Any
 
 from ingest.cleaning import search_text
 from ingest.entries import Entry
+from ingest.split_memo import SplitMemo
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # Sentence ends for paragraphs too long for one passage. The splitter's default is NLTK's
@@ -112,20 +114,36 @@ def token_encoder() -> Callable[[str], Sequence[int]]:
 class Chunker:
     """Splits entries into passages of about ``chunk_tokens`` tokens."""
 
-    def __init__(self, chunk_tokens: int, chunk_overlap: int) -> None:
+    def __init__(
+        self, chunk_tokens: int, chunk_overlap: int, memo: SplitMemo | None = None
+    ) -> None:
         self._target = chunk_tokens
         self._overlap = min(chunk_overlap, chunk_tokens // 4)
         self._encode = token_encoder()
         self._sentence_splitter: Any = None
+        self._memo = memo or SplitMemo()
+        splitter_version = importlib.metadata.version("llama-index-core")
+        self._memo_settings = (self._target, self._overlap, splitter_version)
 
     def _count(self, text: str) -> int:
         return len(self._encode(text))
 
+    def _cut(self, paragraph: str) -> list[tuple[int, int]]:
+        """The spans of the pieces llama-index's splitter cuts a too-long paragraph into:
+        from the memo when this paragraph was cut before (ingest/split_memo.py)."""
+        key = SplitMemo.key(paragraph, self._memo_settings)
+        known = self._memo.get(key)
+        if known is not None and _plausible(known, len(paragraph)):
+            return known
+        spans = locate(paragraph, self._splitter.split_text(paragraph))
+        self._memo.put(key, spans)
+        return spans
+
     @property
     def _splitter(self) -> Any:
         """llama-index's sentence splitter, built for the first paragraph too long for one
-        passage (rare: 1 paragraph in 70 of the generated archive), so that a one-line edit
-        of ordinary paragraphs does not import llama_index.core (about 0.7 s)."""
+        passage that the memo does not know (1 paragraph in 70 is too long in the generated
+        archive), so that most edits never import llama_index.core (about 0.7 s)."""
         if self._sentence_splitter is None:
             from llama_index.core.node_parser import SentenceSplitter
 
@@ -189,7 +207,7 @@ class Chunker:
             if tokens <= self._target:
                 units.append(_Unit(start, end, tokens, ends_paragraph=True))
                 continue
-            pieces = locate(paragraph, self._splitter.split_text(paragraph))
+            pieces = self._cut(paragraph)
             for number, (piece_start, piece_end) in enumerate(pieces):
                 units.append(
                     _Unit(
@@ -200,6 +218,16 @@ class Chunker:
                     )
                 )
         return units
+
+
+def _plausible(spans: Sequence[tuple[int, int]], length: int) -> bool:
+    """Spans a split of a paragraph of ``length`` characters could have made."""
+    starts = [start for start, _ in spans]
+    return (
+        bool(spans)
+        and starts == sorted(starts)
+        and all(0 <= start < end <= length for start, end in spans)
+    )
 
 
 def paragraph_texts(text: str) -> list[str]:

@@ -23,6 +23,7 @@ from ingest.discover import Discovery, FoundFile, IgnoreRules, RejectedFile, dis
 from ingest.entries import Entry, NotWriting, ReadFailed
 from ingest.readers import read_document
 from ingest.snapshot import Snapshot, folder_digest
+from ingest.split_memo import SplitMemo
 
 _READ_ATTEMPTS = 3  # a file that keeps changing while read is retried this often
 # File times tick in coarse steps (a kernel tick on Linux, 2 s on FAT): a file rewritten at
@@ -115,6 +116,7 @@ class Syncer:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         snapshot: Snapshot | None = None,
         crash: CrashHook = no_crash,
+        split_memo: SplitMemo | None = None,
     ) -> None:
         self._archive = archive
         self._store = store
@@ -127,6 +129,7 @@ class Syncer:
         self._clock = clock
         self._snapshot = snapshot
         self._crash = crash
+        self._split_memo = split_memo
         # Everything besides the files that decides what a sync makes of them.
         self._settings_key = "\0".join(
             (
@@ -188,6 +191,8 @@ class Syncer:
             report.timings.write += time.perf_counter() - t0
         if resync:
             self._store.resync_done()
+        if self._split_memo is not None:
+            self._split_memo.save()
         if (
             self._snapshot is not None
             and not report.failures  # failures are retried
@@ -364,7 +369,9 @@ class Syncer:
         if self._chunker is None:
             t0 = time.perf_counter()
             settings = self._settings.index
-            self._chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap)
+            self._chunker = Chunker(
+                settings.chunk_tokens, settings.chunk_overlap, memo=self._split_memo
+            )
             report.timings.load += time.perf_counter() - t0
         return self._chunker
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.chunking import Chunker, chunk_ids, locate, token_encoder
 from ingest.entries import DateSource, Entry, Markup
+from ingest.split_memo import SplitMemo
 from tests.conftest import REPO
 
 WORDS = st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=12)
@@ -110,30 +114,62 @@ def test_passages_are_measured_as_llama_index_measures_them() -> None:
 
 
 CHUNK_IN_A_FRESH_PROCESS = """
-import sys
+import datetime as dt, json, sys
+from pathlib import Path
 from ingest.chunking import Chunker
 from ingest.entries import DateSource, Entry, Markup
-import datetime as dt
+from ingest.split_memo import SplitMemo
+
+memo = SplitMemo(Path(sys.argv[1]))
+chunker = Chunker(200, 20, memo=memo)
 
 def chunk(body):
     entry = Entry(text=body, date=dt.date(2020, 1, 1), date_source=DateSource.HEADING,
                   start=0, end=len(body), markup=Markup.PLAIN)
-    return Chunker(200, 20).chunk(body, [entry])
+    return [[c.start, c.end] for c in chunker.chunk(body, [entry])]
 
-assert chunk("A short paragraph.\\n\\nAnother one, about the sea.")
-print("after short:", "llama_index.core" in sys.modules)
-assert len(chunk("The tide went out past the harbour wall. " * 200)) > 3
-print("after long:", "llama_index.core" in sys.modules)
+short = chunk("A short paragraph.\\n\\nAnother one, about the sea.")
+imported_for_short = "llama_index.core" in sys.modules
+long = chunk("The tide went out past the harbour wall. " * 200)
+memo.save()
+print(json.dumps({"short": imported_for_short, "long": "llama_index.core" in sys.modules,
+                  "spans": long}))
 """
 
 
-def test_llama_index_is_imported_only_for_a_paragraph_too_long_for_a_passage() -> None:
+def chunk_in_a_fresh_process(memo: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", CHUNK_IN_A_FRESH_PROCESS],
+        [sys.executable, "-c", CHUNK_IN_A_FRESH_PROCESS, str(memo)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["after short: False", "after long: True"]
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_llama_index_is_imported_only_to_cut_a_paragraph_not_cut_before(tmp_path: Path) -> None:
+    memo = tmp_path / "split_memo.json"
+    first = chunk_in_a_fresh_process(memo)
+    assert (first["short"], first["long"]) == (False, True)
+    assert len(first["spans"]) > 3 and memo.is_file()
+    # A new process finds the long paragraph's cuts in the memo: same passages, no llama-index.
+    again = chunk_in_a_fresh_process(memo)
+    assert (again["short"], again["long"], again["spans"]) == (False, False, first["spans"])
+
+
+def test_a_damaged_or_wrong_memo_changes_nothing(tmp_path: Path) -> None:
+    body = "The tide went out past the harbour wall and the gulls followed it. " * 60
+    expected = Chunker(64, 8).chunk(body, [entry(body, 0, len(body))])
+    path = tmp_path / "split_memo.json"
+    for damage in ("{not json", "[1, 2]", '{"k": [[1]]}'):
+        path.write_text(damage, encoding="utf-8")
+        memo = SplitMemo(path)
+        assert Chunker(64, 8, memo=memo).chunk(body, [entry(body, 0, len(body))]) == expected
+        memo.save()
+    # Cuts that this paragraph cannot have (past its end, out of order) are made again.
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({key: [[5, 10**6], [0, 3]] for key in saved}), encoding="utf-8")
+    assert Chunker(64, 8, memo=SplitMemo(path)).chunk(body, [entry(body, 0, len(body))]) == expected

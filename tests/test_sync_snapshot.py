@@ -197,3 +197,32 @@ def test_a_changed_folder_loads_the_model_while_the_index_opens(
     assert sync_with_a_lazy_model().chunks_embedded == 1
     # Loaded once, in the background thread the sync started before opening the index.
     assert loads == [f"load {FakeEmbedder().model_id}"]
+
+
+def test_a_one_line_edit_imports_no_splitter_it_does_not_need(
+    make_app: AppFactory, archive: Path, data_dir: Path
+) -> None:
+    long_paragraph = "The tide went out past the harbour wall and the gulls followed it. " * 60
+    write(archive, "journal.md", f"# 2019\n\n{long_paragraph}\n\nA short one about the boats.\n")
+    synced(make_app, archive)  # cut the long paragraph once, in this process
+    write(archive, "journal.md", f"# 2019\n\n{long_paragraph}\n\nA short one about the oars.\n")
+    code = (
+        "import sys; from ui.cli import cli\n"
+        "try:\n    cli(['ingest', '--json'])\n"
+        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "loaded = [m for m in sys.modules if m == 'llama_index.core'\n"
+        "          or m.startswith('lance_namespace_urllib3_client.api')]\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {
+        **os.environ,
+        "PONDER_ARCHIVE": str(archive),
+        "PONDER_DATA_DIR": str(data_dir),
+        "PONDER_EMBEDDINGS__PROVIDER": "fake",
+        "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"updated": 1' in done.stdout and '"chunks_embedded": 1' in done.stdout

@@ -26,11 +26,13 @@ from index.store import Store
 from index.theme_runs import Themer
 from ingest.discover import IgnoreRules
 from ingest.snapshot import Snapshot
+from ingest.split_memo import SplitMemo
 from ingest.sync import ProgressCallback, Syncer, SyncReport
 from ingest.watcher import Watcher
 
 LAST_SYNC_FILE = "last_sync.json"
 SYNC_SNAPSHOT_FILE = "sync_snapshot.json"
+SPLIT_MEMO_FILE = "split_memo.json"
 # Which provider makes an index's recorded model id (see each Embedder.model_id).
 _MODEL_PROVIDERS = (
     ("sentence-transformers/", "embedded"),
@@ -159,6 +161,7 @@ class Services:
                 self.settings,
                 snapshot=Snapshot(self.data_dir / SYNC_SNAPSHOT_FILE),
                 crash=self._crash,
+                split_memo=SplitMemo(self.data_dir / SPLIT_MEMO_FILE),
             )
         report = self._syncer.sync(progress)
         self._record_sync(report)
