@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -137,20 +139,25 @@ def offline_services(archive: Path, data: Path, embeddings: str = "fake") -> Ser
 AppFactory = Callable[..., Services]
 
 
+def fake_env(archive: Path, data_dir: Path) -> dict[str, str]:
+    """The settings of a test: this archive and data dir, the fake providers, and no old
+    index versions kept."""
+    return {
+        "PONDER_ARCHIVE": str(archive),
+        "PONDER_DATA_DIR": str(data_dir),
+        "PONDER_EMBEDDINGS__PROVIDER": "fake",
+        "PONDER_LLM__PROVIDER": "fake",
+        "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
+    }
+
+
 @pytest.fixture
 def make_app(archive: Path, data_dir: Path) -> AppFactory:
     """Services on the test archive with the fake embedder; keyword args override settings."""
 
     def make(**overrides: Any) -> Services:
-        env = {
-            "PONDER_ARCHIVE": str(archive),
-            "PONDER_DATA_DIR": str(data_dir),
-            "PONDER_EMBEDDINGS__PROVIDER": "fake",
-            "PONDER_LLM__PROVIDER": "fake",
-            "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
-        }
         flags = {key.replace("__", "."): value for key, value in overrides.items()}
-        return Services(load_settings(flags, environ=env))
+        return Services(load_settings(flags, environ=fake_env(archive, data_dir)))
 
     return make
 
@@ -171,6 +178,33 @@ def write(root: Path, rel: str, text: str | bytes, mtime: float | None = None) -
     if mtime is not None:
         os.utime(path, (mtime, mtime))
     return path
+
+
+def ponder_in_a_new_process(
+    archive: Path, data_dir: Path, commands: list[list[str]], then: str = ""
+) -> str:
+    """Run ponder's CLI ``commands`` in one fresh interpreter on the fake providers, then the
+    Python statements ``then`` (they may inspect ``sys.modules``); what it printed.
+
+    For what only a new process shows, such as the modules a command imports.
+    """
+    code = (
+        "import sys\nfrom ui.cli import cli\n"
+        f"for command in {commands!r}:\n"
+        "    try:\n        cli(command)\n"
+        "    except SystemExit as exit:\n        assert not exit.code, (command, exit.code)\n"
+        f"{then}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={**os.environ, **fake_env(archive, data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 @pytest.fixture(scope="session")

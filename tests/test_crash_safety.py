@@ -23,7 +23,7 @@ import pytest
 
 from index.faults import CRASH_ENV, CRASH_POINTS
 from ingest.sync import SyncReport
-from tests.conftest import REPO, AppFactory, write
+from tests.conftest import REPO, AppFactory, fake_env, write
 from ui.services import Services
 
 SEEDED_RUNS = int(os.environ.get("PONDER_SOAK") or 20)
@@ -118,11 +118,7 @@ class Mutator:
 def child_env(archive: Path, data_dir: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
-        "PONDER_ARCHIVE": str(archive),
-        "PONDER_DATA_DIR": str(data_dir),
-        "PONDER_EMBEDDINGS__PROVIDER": "fake",
-        "PONDER_LLM__PROVIDER": "fake",
-        "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
+        **fake_env(archive, data_dir),
         "PONDER_INDEX__WRITE_BATCH_DOCUMENTS": "3",  # many commits: more places to die
         "PONDER_WATCH__DEBOUNCE_SECONDS": "0.05",
         **extra,

@@ -4,8 +4,6 @@ deferred."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -15,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from index.deferred_init import defer_package_init
-from tests.conftest import REPO, write
+from tests.conftest import ponder_in_a_new_process, write
 
 INIT = """\
 import threading
@@ -92,38 +90,18 @@ def test_an_imported_or_missing_package_is_left_alone(slowpkg: list[str]) -> Non
     assert "no_such_package_here" not in sys.modules
 
 
-LANCEDB_ROUND_TRIP = """
-import sys
-from ui.cli import cli
-for command in (["ingest", "--json"], ["search", "harbour boats", "--json"]):
-    try:
-        cli(command)
-    except SystemExit as exit:
-        assert not exit.code, (command, exit.code)
-api = sorted(m for m in sys.modules if m.startswith("lance_namespace_urllib3_client.api"))
-assert not api, api
-import lance_namespace_urllib3_client as client
-assert client.TableApi.__name__ == "TableApi"  # the whole package, on first use
-"""
-
-
 def test_lancedb_works_without_its_namespace_clients_api(archive: Path, data_dir: Path) -> None:
     write(archive, "2019-03-04.md", "The harbour at dusk, the boats coming in one by one.\n")
     # A fresh interpreter: this one has imported lancedb whole already.
-    env = {
-        **os.environ,
-        "PONDER_ARCHIVE": str(archive),
-        "PONDER_DATA_DIR": str(data_dir),
-        "PONDER_EMBEDDINGS__PROVIDER": "fake",
-        "PONDER_LLM__PROVIDER": "fake",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", LANCEDB_ROUND_TRIP],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    printed = ponder_in_a_new_process(
+        archive,
+        data_dir,
+        [["ingest", "--json"], ["search", "harbour boats", "--json"]],
+        then=(
+            "api = [m for m in sys.modules if m.startswith('lance_namespace_urllib3_client.api')]\n"
+            "assert not api, api\n"
+            "import lance_namespace_urllib3_client as client\n"
+            "assert client.TableApi.__name__ == 'TableApi'  # the whole package, on first use"
+        ),
     )
-    assert done.returncode == 0, done.stderr
-    assert '"added": 1' in done.stdout and "2019-03-04.md" in done.stdout
+    assert '"added": 1' in printed and "2019-03-04.md" in printed

@@ -4,8 +4,6 @@ anything that could make a full sync do something still gets one."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +16,7 @@ from ingest import readers
 from ingest.entries import ReadFailed
 from ingest.snapshot import Snapshot
 from ingest.sync import Syncer, SyncReport
-from tests.conftest import AppFactory, write
+from tests.conftest import AppFactory, ponder_in_a_new_process, write
 from ui.services import SYNC_SNAPSHOT_FILE, Services
 
 NOTE = "The harbour at dusk, the boats coming in one by one, and me counting them.\n"
@@ -58,25 +56,14 @@ def test_an_unchanged_ingest_imports_nothing_heavy(
 ) -> None:
     write(archive, "a.md", NOTE)
     synced(make_app, archive)
-    code = (
-        "import sys; from ui.cli import cli\n"
-        "try:\n    cli(['ingest', '--json'])\n"
-        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "heavy = {'lancedb', 'sklearn', 'scipy', 'torch', 'streamlit', 'umap', 'pandas'}\n"
-        "assert not heavy & set(sys.modules), sorted(heavy & set(sys.modules))\n"
+    heavy = "{'lancedb', 'sklearn', 'scipy', 'torch', 'streamlit', 'umap', 'pandas'}"
+    printed = ponder_in_a_new_process(
+        archive,
+        data_dir,
+        [["ingest", "--json"]],
+        then=f"assert not {heavy} & set(sys.modules), sorted({heavy} & set(sys.modules))",
     )
-    env = {
-        **os.environ,
-        "PONDER_ARCHIVE": str(archive),
-        "PONDER_DATA_DIR": str(data_dir),
-        "PONDER_EMBEDDINGS__PROVIDER": "fake",
-        "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert '"unchanged": 1' in done.stdout
+    assert '"unchanged": 1' in printed
 
 
 @pytest.mark.parametrize("change", ["edit", "touch", "add", "delete", "rename"])
@@ -206,23 +193,14 @@ def test_a_one_line_edit_imports_no_splitter_it_does_not_need(
     write(archive, "journal.md", f"# 2019\n\n{long_paragraph}\n\nA short one about the boats.\n")
     synced(make_app, archive)  # cut the long paragraph once, in this process
     write(archive, "journal.md", f"# 2019\n\n{long_paragraph}\n\nA short one about the oars.\n")
-    code = (
-        "import sys; from ui.cli import cli\n"
-        "try:\n    cli(['ingest', '--json'])\n"
-        "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "loaded = [m for m in sys.modules if m == 'llama_index.core'\n"
-        "          or m.startswith('lance_namespace_urllib3_client.api')]\n"
-        "assert not loaded, loaded\n"
+    printed = ponder_in_a_new_process(
+        archive,
+        data_dir,
+        [["ingest", "--json"]],
+        then=(
+            "loaded = [m for m in sys.modules if m == 'llama_index.core'\n"
+            "          or m.startswith('lance_namespace_urllib3_client.api')]\n"
+            "assert not loaded, loaded"
+        ),
     )
-    env = {
-        **os.environ,
-        "PONDER_ARCHIVE": str(archive),
-        "PONDER_DATA_DIR": str(data_dir),
-        "PONDER_EMBEDDINGS__PROVIDER": "fake",
-        "PONDER_INDEX__KEEP_VERSIONS_MINUTES": "0",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert '"updated": 1' in done.stdout and '"chunks_embedded": 1' in done.stdout
+    assert '"updated": 1' in printed and '"chunks_embedded": 1' in printed
