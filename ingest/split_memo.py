@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 Spans = list[tuple[int, int]]
 
@@ -47,10 +50,16 @@ class SplitMemo:
         """Write the memo if it learned anything (atomically: never half a file)."""
         if self.path is None or not self._changed or self._cuts is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_suffix(".tmp")
-        partial.write_text(json.dumps(self._cuts, separators=(",", ":")), encoding="utf-8")
-        os.replace(partial, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(self._cuts, separators=(",", ":")), encoding="utf-8")
+            os.replace(partial, self.path)
+        except OSError as exc:  # a cache: a full disk costs the next edit time, not the sync
+            log.warning(
+                "could not save %s (%s); long paragraphs will be split again", self.path, exc
+            )
+            return
         self._changed = False
 
     def _loaded(self) -> dict[str, Spans]:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +174,16 @@ def test_a_damaged_or_wrong_memo_changes_nothing(tmp_path: Path) -> None:
     saved = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps({key: [[5, 10**6], [0, 3]] for key in saved}), encoding="utf-8")
     assert Chunker(64, 8, memo=SplitMemo(path)).chunk(body, [entry(body, 0, len(body))]) == expected
+
+
+def test_a_memo_that_cannot_be_saved_costs_only_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = "The tide went out past the harbour wall and the gulls followed it. " * 60
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the data dir should be", encoding="utf-8")
+    memo = SplitMemo(blocked / "split_memo.json")
+    chunks = Chunker(64, 8, memo=memo).chunk(body, [entry(body, 0, len(body))])
+    memo.save()
+    assert len(chunks) > 3
+    assert "long paragraphs will be split again" in caplog.text
