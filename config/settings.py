@@ -135,6 +135,11 @@ class SearchSettings(_Section):
     per_entry: int = Field(
         default=2, ge=1, description="Most passages one entry may hold in a result."
     )
+    time_phrases: bool = Field(
+        default=True,
+        description="Read the dates in a search's words ('in 2015', 'last summer') as a date "
+        "range, as `ponder ask` does, unless --since/--until are given.",
+    )
 
 
 class WatchSettings(_Section):

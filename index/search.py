@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -30,6 +30,10 @@ class DateRange:
         if self.until:
             clauses.append(f"date <= date '{self.until.isoformat()}'")
         return " AND ".join(clauses) or None
+
+    @property
+    def bounded(self) -> bool:
+        return self.since is not None or self.until is not None
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,35 @@ class Searcher:
         embedder: Embedder,
         settings: SearchSettings,
         within: EntryScope | None = None,
+        *,
+        today: Callable[[], dt.date] = dt.date.today,
+        birth_year: int | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._settings = settings
         self._within = within
+        self._today = today
+        self._birth_year = birth_year
+
+    def time_scope(self, query: str, dates: DateRange = DateRange()) -> tuple[str, DateRange]:
+        """The words to search for and the dates to search in, read from ``query``.
+
+        "what did I get for my birthday in 2015" searches 2015 for "what did I get for my
+        birthday", as ``ponder ask`` does (``index.when``): a date phrase in the query is a
+        filter, not words to match, and left in the query it pulls full text and the
+        query's vector towards any passage that mentions a year or a month. Given
+        ``dates`` (``--since``/``--until``), or with ``search.time_phrases`` off, or when
+        the date phrase is all the query says, the query is searched as it is.
+        """
+        if not self._settings.time_phrases or dates.bounded:
+            return query, dates
+        from index.when import parse_time  # index.when takes DateRange from this module
+
+        scope = parse_time(query, self._today(), birth_year=self._birth_year)
+        if not scope.bounded or not any(char.isalnum() for char in scope.topic):
+            return query, dates
+        return scope.topic, scope.dates
 
     def search(
         self,
@@ -80,18 +108,23 @@ class Searcher:
         k: int | None = None,
         dates: DateRange = DateRange(),
         mode: Mode = "hybrid",
+        read_dates: bool = False,
     ) -> list[Passage]:
         """The best ``k`` passages, at most ``per_entry`` from any one entry.
 
         Three rankings of the candidates: by the passage's vector, by its closest
         paragraph's vector (a passage of several paragraphs stores one for each), and by
         full text; ``hybrid`` fuses all three, ``vector`` the first two (each passage keeps
-        its own cosine similarity as its score), ``text`` is the last alone.
+        its own cosine similarity as its score), ``text`` is the last alone. With
+        ``read_dates``, the query's date phrases become the date range (``time_scope``):
+        for a query as a person typed it, not one already parsed (ask, critique).
 
         Raises:
             EmbeddingMismatch: the index holds vectors of another model.
         """
         k = k or self._settings.k
+        if read_dates:
+            query, dates = self.time_scope(query, dates)
         where = _both(dates.where(), self._within.where() if self._within else None)
         candidates = max(self._settings.candidates, k * 3)
         vector_hits: list[Passage] = []
