@@ -135,6 +135,13 @@ class SearchSettings(_Section):
     per_entry: int = Field(
         default=2, ge=1, description="Most passages one entry may hold in a result."
     )
+    entry_support: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Weight, in the fusion, of an entry's second passage in each ranking: an "
+        "entry that two passages bear on beats a passing mention (0: its best passage only).",
+    )
     time_phrases: bool = Field(
         default=True,
         description="Read the dates in a search's words ('in 2015', 'last summer') as a date "

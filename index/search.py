@@ -140,11 +140,15 @@ class Searcher:
             return _cap(text_hits, k, self._settings.per_entry)
         paragraphs = by_paragraph(vector_hits, text_hits)
         if mode == "vector":
-            fused = fuse_rankings([vector_hits, paragraphs], self._settings.rrf_k)
+            fused = fuse_rankings(
+                [vector_hits, paragraphs], self._settings.rrf_k, self._settings.entry_support
+            )
             cosine = {hit.chunk_id: hit.score for hit in vector_hits}
             dense = [replace(p, score=cosine[p.chunk_id]) for p in fused]
             return _cap(dense, k, self._settings.per_entry)
-        fused = fuse_rankings([vector_hits, paragraphs, text_hits], self._settings.rrf_k)
+        fused = fuse_rankings(
+            [vector_hits, paragraphs, text_hits], self._settings.rrf_k, self._settings.entry_support
+        )
         return _cap(fused, k, self._settings.per_entry)
 
     def _check_model(self) -> None:
@@ -186,15 +190,18 @@ def reciprocal_rank_fusion(
     return fuse_rankings([vector_hits, text_hits], rrf_k)
 
 
-def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Passage]:
+def fuse_rankings(
+    rankings: Sequence[Sequence[Passage]], rrf_k: int, support: float = 0.0
+) -> list[Passage]:
     """Fuse rankings by reciprocal rank, entry by entry: sum of 1 / (rrf_k + rank).
 
     An entry ranks in each list where its best passage does, and scores the sum over the
-    lists of 1 / (rrf_k + that rank). Each entry's best passage (by the same sum over its
-    own ranks) carries the entry's score; its other passages keep their own, lower, score,
-    so they come after the best passages of other entries unless they are strong on their
-    own. Every passage of any list is returned, with its ranks in the first list (the
-    vector one) and the last (full text, when there are several lists).
+    lists of 1 / (rrf_k + that rank), plus ``support`` / (rrf_k + the rank of its second
+    passage in that list), when it has one there. Each entry's best passage (by the same
+    sum over its own ranks) carries the entry's score; its other passages keep their own,
+    lower, score, so they come after the best passages of other entries unless they are
+    strong on their own. Every passage of any list is returned, with its ranks in the first
+    list (the vector one) and the last (full text, when there are several lists).
 
     Why entries: the words a question remembers and the passage nearest to it in meaning
     are often in different passages of one entry (one paragraph names the place, the next
@@ -205,6 +212,12 @@ def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Pas
     one list scores below one twentieth in both, and paraphrased questions, which full text
     mostly misses, lost their best vector hits (BENCHMARKS.md, "Retrieval"). 2 to 5 is a
     plateau on both question sets, with two lists and with three.
+
+    Why ``support`` (``search.entry_support``, 0.5): an entry with two passages near the
+    question is more likely about it than one with a single passage that happens to share
+    its words or gist; a diary entry that tells the story over two passages should beat a
+    passing mention. Half a vote, at the second passage's own rank, so a second passage
+    never counts as much as the best one and short entries are not punished for being short.
     """
     passage_score: dict[str, float] = defaultdict(float)
     entry_score: dict[tuple[str, int], float] = defaultdict(float)
@@ -213,18 +226,24 @@ def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Pas
     members: dict[tuple[str, int], list[str]] = defaultdict(list)
     for list_ranks, hits in zip(ranks, rankings, strict=True):
         entry_rank: dict[tuple[str, int], int] = {}
+        second_rank: dict[tuple[str, int], int] = {}
         for rank, hit in enumerate(hits, start=1):
             if hit.chunk_id in list_ranks:
                 continue
             list_ranks[hit.chunk_id] = rank
             passage_score[hit.chunk_id] += 1.0 / (rrf_k + rank)
             entry = (hit.doc_id, hit.entry_index)
-            entry_rank.setdefault(entry, len(entry_rank) + 1)
+            if entry in entry_rank:
+                second_rank.setdefault(entry, rank)
+            else:
+                entry_rank[entry] = len(entry_rank) + 1
             if hit.chunk_id not in passages:
                 passages[hit.chunk_id] = hit
                 members[entry].append(hit.chunk_id)
         for entry, rank in entry_rank.items():
             entry_score[entry] += 1.0 / (rrf_k + rank)
+        for entry, rank in second_rank.items():
+            entry_score[entry] += support / (rrf_k + rank)
     scores: dict[str, float] = {}
     for entry, chunk_ids in members.items():
         best, *others = sorted(chunk_ids, key=lambda cid: (-passage_score[cid], cid))
