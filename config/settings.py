@@ -142,6 +142,11 @@ class SearchSettings(_Section):
         description="Weight, in the fusion, of an entry's second passage in each ranking: an "
         "entry that two passages bear on beats a passing mention (0: its best passage only).",
     )
+    number_spellings: bool = Field(
+        default=True,
+        description="Full text also looks for the other spellings of the query's numbers "
+        "(30th: 30, thirty, thirtieth), from 2 to 99.",
+    )
     time_phrases: bool = Field(
         default=True,
         description="Read the dates in a search's words ('in 2015', 'last summer') as a date "

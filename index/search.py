@@ -11,6 +11,7 @@ from typing import Literal
 
 from config import SearchSettings
 from index.embeddings import Embedder
+from index.numbers import with_other_spellings
 from index.records import Passage
 from index.store import EmbeddingMismatch, Store, check_schema, sql_literal
 
@@ -135,7 +136,8 @@ class Searcher:
             vector_hits = self._store.vector_search(vector, candidates, where)
         if mode in ("hybrid", "text"):
             query_vector = vector if mode == "hybrid" else None
-            text_hits = self._store.text_search(query, candidates, where, query_vector)
+            words = with_other_spellings(query) if self._settings.number_spellings else query
+            text_hits = self._store.text_search(words, candidates, where, query_vector)
         if mode == "text":
             return _cap(text_hits, k, self._settings.per_entry)
         paragraphs = by_paragraph(vector_hits, text_hits)
