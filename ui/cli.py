@@ -153,7 +153,11 @@ def _print_report(report: SyncReport) -> None:
 def search(
     query: str, k: int | None, since: str | None, until: str | None, mode: str, as_json: bool
 ) -> None:
-    """Find the passages of your writing that bear on QUERY."""
+    """Find the passages of your writing that bear on QUERY.
+
+    A date phrase in QUERY ("in 2015", "last summer") limits the search to those dates,
+    as `ponder ask` does, unless --since or --until is given.
+    """
     dates = DateRange(parse_date(since, end=False), parse_date(until, end=True))
     app = services()
     searcher = app.searcher()
