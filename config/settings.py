@@ -135,6 +135,23 @@ class SearchSettings(_Section):
     per_entry: int = Field(
         default=2, ge=1, description="Most passages one entry may hold in a result."
     )
+    entry_support: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Weight, in the fusion, of an entry's second passage in each ranking: an "
+        "entry that two passages bear on beats a passing mention (0: its best passage only).",
+    )
+    number_spellings: bool = Field(
+        default=True,
+        description="Full text also looks for the other spellings of the query's numbers "
+        "(30th: 30, thirty, thirtieth), from 2 to 99.",
+    )
+    time_phrases: bool = Field(
+        default=True,
+        description="Read the dates in a search's words ('in 2015', 'last summer') as a date "
+        "range, as `ponder ask` does, unless --since/--until are given.",
+    )
 
 
 class WatchSettings(_Section):

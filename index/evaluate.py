@@ -290,7 +290,11 @@ def evaluate(
     started = time.perf_counter()
     results = []
     for question in questions:
-        passages = searcher.search(question.q, k=depth, dates=question.dates, mode=mode)
+        # Read as `ponder search` reads it: a date phrase in the question is a filter
+        # (search.time_phrases), unless the question set gives since/until.
+        passages = searcher.search(
+            question.q, k=depth, dates=question.dates, mode=mode, read_dates=True
+        )
         results.append(QuestionResult(question, first_hit(question, passages), tuple(passages)))
     unknown: list[str] = []
     if known is not None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from config import SearchSettings
 from index.embeddings import Embedder
+from index.numbers import with_other_spellings
 from index.records import Passage
 from index.store import EmbeddingMismatch, Store, check_schema, sql_literal
 
@@ -30,6 +31,10 @@ class DateRange:
         if self.until:
             clauses.append(f"date <= date '{self.until.isoformat()}'")
         return " AND ".join(clauses) or None
+
+    @property
+    def bounded(self) -> bool:
+        return self.since is not None or self.until is not None
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,35 @@ class Searcher:
         embedder: Embedder,
         settings: SearchSettings,
         within: EntryScope | None = None,
+        *,
+        today: Callable[[], dt.date] = dt.date.today,
+        birth_year: int | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._settings = settings
         self._within = within
+        self._today = today
+        self._birth_year = birth_year
+
+    def time_scope(self, query: str, dates: DateRange = DateRange()) -> tuple[str, DateRange]:
+        """The words to search for and the dates to search in, read from ``query``.
+
+        "what did I get for my birthday in 2015" searches 2015 for "what did I get for my
+        birthday", as ``ponder ask`` does (``index.when``): a date phrase in the query is a
+        filter, not words to match, and left in the query it pulls full text and the
+        query's vector towards any passage that mentions a year or a month. Given
+        ``dates`` (``--since``/``--until``), or with ``search.time_phrases`` off, or when
+        the date phrase is all the query says, the query is searched as it is.
+        """
+        if not self._settings.time_phrases or dates.bounded:
+            return query, dates
+        from index.when import parse_time  # index.when takes DateRange from this module
+
+        scope = parse_time(query, self._today(), birth_year=self._birth_year)
+        if not scope.bounded or not any(char.isalnum() for char in scope.topic):
+            return query, dates
+        return scope.topic, scope.dates
 
     def search(
         self,
@@ -80,18 +109,23 @@ class Searcher:
         k: int | None = None,
         dates: DateRange = DateRange(),
         mode: Mode = "hybrid",
+        read_dates: bool = False,
     ) -> list[Passage]:
         """The best ``k`` passages, at most ``per_entry`` from any one entry.
 
         Three rankings of the candidates: by the passage's vector, by its closest
         paragraph's vector (a passage of several paragraphs stores one for each), and by
         full text; ``hybrid`` fuses all three, ``vector`` the first two (each passage keeps
-        its own cosine similarity as its score), ``text`` is the last alone.
+        its own cosine similarity as its score), ``text`` is the last alone. With
+        ``read_dates``, the query's date phrases become the date range (``time_scope``):
+        for a query as a person typed it, not one already parsed (ask, critique).
 
         Raises:
             EmbeddingMismatch: the index holds vectors of another model.
         """
         k = k or self._settings.k
+        if read_dates:
+            query, dates = self.time_scope(query, dates)
         where = _both(dates.where(), self._within.where() if self._within else None)
         candidates = max(self._settings.candidates, k * 3)
         vector_hits: list[Passage] = []
@@ -102,16 +136,21 @@ class Searcher:
             vector_hits = self._store.vector_search(vector, candidates, where)
         if mode in ("hybrid", "text"):
             query_vector = vector if mode == "hybrid" else None
-            text_hits = self._store.text_search(query, candidates, where, query_vector)
+            words = with_other_spellings(query) if self._settings.number_spellings else query
+            text_hits = self._store.text_search(words, candidates, where, query_vector)
         if mode == "text":
             return _cap(text_hits, k, self._settings.per_entry)
         paragraphs = by_paragraph(vector_hits, text_hits)
         if mode == "vector":
-            fused = fuse_rankings([vector_hits, paragraphs], self._settings.rrf_k)
+            fused = fuse_rankings(
+                [vector_hits, paragraphs], self._settings.rrf_k, self._settings.entry_support
+            )
             cosine = {hit.chunk_id: hit.score for hit in vector_hits}
             dense = [replace(p, score=cosine[p.chunk_id]) for p in fused]
             return _cap(dense, k, self._settings.per_entry)
-        fused = fuse_rankings([vector_hits, paragraphs, text_hits], self._settings.rrf_k)
+        fused = fuse_rankings(
+            [vector_hits, paragraphs, text_hits], self._settings.rrf_k, self._settings.entry_support
+        )
         return _cap(fused, k, self._settings.per_entry)
 
     def _check_model(self) -> None:
@@ -153,15 +192,18 @@ def reciprocal_rank_fusion(
     return fuse_rankings([vector_hits, text_hits], rrf_k)
 
 
-def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Passage]:
+def fuse_rankings(
+    rankings: Sequence[Sequence[Passage]], rrf_k: int, support: float = 0.0
+) -> list[Passage]:
     """Fuse rankings by reciprocal rank, entry by entry: sum of 1 / (rrf_k + rank).
 
     An entry ranks in each list where its best passage does, and scores the sum over the
-    lists of 1 / (rrf_k + that rank). Each entry's best passage (by the same sum over its
-    own ranks) carries the entry's score; its other passages keep their own, lower, score,
-    so they come after the best passages of other entries unless they are strong on their
-    own. Every passage of any list is returned, with its ranks in the first list (the
-    vector one) and the last (full text, when there are several lists).
+    lists of 1 / (rrf_k + that rank), plus ``support`` / (rrf_k + the rank of its second
+    passage in that list), when it has one there. Each entry's best passage (by the same
+    sum over its own ranks) carries the entry's score; its other passages keep their own,
+    lower, score, so they come after the best passages of other entries unless they are
+    strong on their own. Every passage of any list is returned, with its ranks in the first
+    list (the vector one) and the last (full text, when there are several lists).
 
     Why entries: the words a question remembers and the passage nearest to it in meaning
     are often in different passages of one entry (one paragraph names the place, the next
@@ -172,6 +214,12 @@ def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Pas
     one list scores below one twentieth in both, and paraphrased questions, which full text
     mostly misses, lost their best vector hits (BENCHMARKS.md, "Retrieval"). 2 to 5 is a
     plateau on both question sets, with two lists and with three.
+
+    Why ``support`` (``search.entry_support``, 0.5): an entry with two passages near the
+    question is more likely about it than one with a single passage that happens to share
+    its words or gist; a diary entry that tells the story over two passages should beat a
+    passing mention. Half a vote, at the second passage's own rank, so a second passage
+    never counts as much as the best one and short entries are not punished for being short.
     """
     passage_score: dict[str, float] = defaultdict(float)
     entry_score: dict[tuple[str, int], float] = defaultdict(float)
@@ -180,18 +228,24 @@ def fuse_rankings(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Pas
     members: dict[tuple[str, int], list[str]] = defaultdict(list)
     for list_ranks, hits in zip(ranks, rankings, strict=True):
         entry_rank: dict[tuple[str, int], int] = {}
+        second_rank: dict[tuple[str, int], int] = {}
         for rank, hit in enumerate(hits, start=1):
             if hit.chunk_id in list_ranks:
                 continue
             list_ranks[hit.chunk_id] = rank
             passage_score[hit.chunk_id] += 1.0 / (rrf_k + rank)
             entry = (hit.doc_id, hit.entry_index)
-            entry_rank.setdefault(entry, len(entry_rank) + 1)
+            if entry in entry_rank:
+                second_rank.setdefault(entry, rank)
+            else:
+                entry_rank[entry] = len(entry_rank) + 1
             if hit.chunk_id not in passages:
                 passages[hit.chunk_id] = hit
                 members[entry].append(hit.chunk_id)
         for entry, rank in entry_rank.items():
             entry_score[entry] += 1.0 / (rrf_k + rank)
+        for entry, rank in second_rank.items():
+            entry_score[entry] += support / (rrf_k + rank)
     scores: dict[str, float] = {}
     for entry, chunk_ids in members.items():
         best, *others = sorted(chunk_ids, key=lambda cid: (-passage_score[cid], cid))

@@ -142,7 +142,10 @@ class ScriptedSearcher:
         self.rankings = rankings
         self.calls: list[tuple[str, int, DateRange, Mode]] = []
 
-    def search(self, query: str, *, k: int, dates: DateRange, mode: Mode) -> list[Passage]:
+    def search(
+        self, query: str, *, k: int, dates: DateRange, mode: Mode, read_dates: bool = False
+    ) -> list[Passage]:
+        assert read_dates  # a question is read as a person typed it (search.time_phrases)
         self.calls.append((query, k, dates, mode))
         return self.rankings[query][:k]
 

@@ -153,13 +153,25 @@ def _print_report(report: SyncReport) -> None:
 def search(
     query: str, k: int | None, since: str | None, until: str | None, mode: str, as_json: bool
 ) -> None:
-    """Find the passages of your writing that bear on QUERY."""
+    """Find the passages of your writing that bear on QUERY.
+
+    A date phrase in QUERY ("in 2015", "last summer") limits the search to those dates,
+    as `ponder ask` does, unless --since or --until is given.
+    """
     dates = DateRange(parse_date(since, end=False), parse_date(until, end=True))
     app = services()
-    hits = app.searcher().search(query, k=k, dates=dates, mode=mode)  # type: ignore[arg-type]
+    searcher = app.searcher()
+    # "my birthday in 2015" searches 2015 for "my birthday" (search.time_phrases).
+    topic, scoped = searcher.time_scope(query, dates)
+    hits = searcher.search(topic, k=k, dates=scoped, mode=mode)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps([_hit_json(h) for h in hits], indent=2, ensure_ascii=False))
         return
+    if scoped != dates:
+        click.echo(
+            f"Entries from {scoped.since or 'the start'} to {scoped.until or 'today'}, "
+            f"read from the query (--since/--until choose otherwise)."
+        )
     if not hits:
         if app.store.chunk_count() == 0:
             click.echo("The index is empty: run `ponder ingest` first.")

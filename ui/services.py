@@ -189,7 +189,13 @@ class Services:
         )
 
     def searcher(self, within: EntryScope | None = None) -> Searcher:
-        return Searcher(self.store, self.embedder().embedder, self.settings.search, within)
+        return Searcher(
+            self.store,
+            self.embedder().embedder,
+            self.settings.search,
+            within,
+            birth_year=self.settings.archive.birth_year,
+        )
 
     def asker(self, within: EntryScope | None = None) -> Asker:
         """Questions about the archive (or only ``within`` some entries, e.g. a theme's),
