@@ -18,7 +18,7 @@ from index.embeddings import Embedder, LazyEmbedder
 from index.faults import CrashHook, no_crash
 from index.records import ChunkRecord, DocStatus, DocumentRecord, Vector
 from index.store import SCHEMA_VERSION, Store
-from ingest.chunking import Chunker, chunk_ids, text_hash
+from ingest.chunking import Chunker, chunk_ids, prefetch_token_encoder, text_hash
 from ingest.discover import Discovery, FoundFile, IgnoreRules, RejectedFile, discover
 from ingest.entries import Entry, NotWriting, ReadFailed
 from ingest.readers import read_document
@@ -164,6 +164,8 @@ class Syncer:
             # while the index opens and the files are read, not after (a sync that only
             # deletes or renames wastes the load's CPU, not its time).
             self._embedder.prefetch()
+        if self._chunker is None:
+            prefetch_token_encoder()
         self._store.check_embedder_name(self._embedder.model_id)
         # A table recovered to an older version (index/store.py) may disagree with the
         # others: trust no stored hash or stat this time, re-read every file.
