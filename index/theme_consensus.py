@@ -1,4 +1,4 @@
-"""A consensus of several UMAP layouts: the entries that share a theme in most of them.
+"""A consensus of several UMAP layouts: the groups of entries that the layouts agree on.
 
 Why: on a few hundred entries one UMAP layout is one draw of a chaotic optimisation. The
 sample archive's planted themes, clustered from single layouts with 24 different seeds,

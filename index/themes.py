@@ -7,7 +7,8 @@ The way BERTopic does it, on scikit-learn and umap-learn (BERTopic itself needs 
 2. UMAP to a few dimensions (cosine, fixed ``random_state``: deterministic);
 3. HDBSCAN density clustering; what belongs nowhere (label -1) is set aside as outliers.
    Steps 2-3 run on several layouts (seeds drawn from the one seed) and the themes are
-   the entries most layouts agree on (``index.theme_consensus``): one layout is one draw;
+   the groups of entries the layouts agree on (``index.theme_consensus``): one layout is
+   one draw of a chaotic optimisation;
 4. class-based TF-IDF keywords per cluster (``index.theme_words``);
 5. per theme: its timeline normalised by how much was written in each period, first seen,
    peak, last seen, trend, and representative quotes (the entries nearest its centroid);
