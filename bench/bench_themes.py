@@ -15,7 +15,7 @@ What it measures:
     again with UMAP seeds 0..N-1: how much of a figure is the default seed's luck.
 
     python bench/bench_themes.py --data-dir DIR --archive DIR [--sample-data DIR] [--repeats 3]
-        [--seeds 8]
+        [--seeds 8] [--setting themes.consensus_layouts=1]
 
 ``--data-dir`` holds the large archive's index (ingest it first with
 ``PONDER_EMBEDDINGS__PROVIDER=embedded ponder ingest``); the sample is ingested into
@@ -40,8 +40,14 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample" / "archive"
 
 
+# Settings for every ponder run of this benchmark (``--setting themes.consensus_layouts=1``):
+# the method before and after a change, measured with the same code in the same session.
+SETTINGS: dict[str, str] = {}
+
+
 def env_for(archive: Path, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PONDER_")}
+    env.update(SETTINGS)
     config = data_dir / "bench-empty-config.toml"
     data_dir.mkdir(parents=True, exist_ok=True)
     config.touch()
@@ -193,9 +199,23 @@ def main(argv: list[str] | None = None) -> int:
         "--seeds", type=int, default=0, help="also measure the sample over this many seeds"
     )
     parser.add_argument("--python", default=sys.executable, help="interpreter with ponder")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a ponder setting for every run (repeatable), e.g. themes.consensus_layouts=1",
+    )
     parser.add_argument("--out", type=Path, help="results JSON")
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {"machine": machine(), "load_start": load()}
+    for setting in args.setting:
+        key, _, value = setting.partition("=")
+        SETTINGS["PONDER_" + key.upper().replace(".", "__")] = value
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "load_start": load(),
+        "settings": dict(SETTINGS),
+    }
     if args.archive and args.data_dir:
         results["large"] = time_themes(args.python, args.archive, args.data_dir, args.repeats)
     if args.sample_data:

@@ -212,6 +212,28 @@ class ThemesSettings(_Section):
         ge=10,
         description="UMAP optimisation epochs. Empty: UMAP's default for the archive's size.",
     )
+    consensus_layouts: int = Field(
+        default=10,
+        ge=1,
+        le=50,
+        description="UMAP layouts (each with its own seed, drawn from `seed`) whose clusterings "
+        "are combined: themes are the entries that share a cluster in most of them, far less "
+        "a matter of one seed's luck. 1: a single layout (faster). Archives above 6,000 "
+        "entries use one.",
+    )
+    consensus_epochs: int | None = Field(
+        default=100,
+        ge=10,
+        description="Optimisation epochs of each layout of a consensus (fewer than UMAP's "
+        "default of 500 pays for the extra layouts). Empty: `umap_epochs`.",
+    )
+    consensus_agreement: float = Field(
+        default=0.4,
+        gt=0,
+        lt=1,
+        description="Share of the layouts in which entries must share a cluster, on average, "
+        "to form one theme.",
+    )
     keywords: int = Field(default=10, ge=3, le=30, description="Keywords kept per theme.")
     quotes: int = Field(
         default=5, ge=3, le=10, description="Representative quotes shown per theme (3 to 10)."

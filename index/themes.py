@@ -5,7 +5,10 @@ The way BERTopic does it, on scikit-learn and umap-learn (BERTopic itself needs 
 1. one vector per entry: the normalised mean of its passages' vectors, as the index holds
    them (no model runs); entries with too few content words are set aside first;
 2. UMAP to a few dimensions (cosine, fixed ``random_state``: deterministic);
-3. HDBSCAN density clustering; what belongs nowhere (label -1) is set aside as outliers;
+3. HDBSCAN density clustering; what belongs nowhere (label -1) is set aside as outliers.
+   Steps 2-3 run on several layouts (seeds drawn from the one seed) and the themes are
+   the groups of entries the layouts agree on (``index.theme_consensus``): one layout is
+   one draw of a chaotic optimisation;
 4. class-based TF-IDF keywords per cluster (``index.theme_words``);
 5. per theme: its timeline normalised by how much was written in each period, first seen,
    peak, last seen, trend, and representative quotes (the entries nearest its centroid);
@@ -33,6 +36,12 @@ import numpy.typing as npt
 from config import ThemesSettings
 from index.search import EntryScope
 from index.store import Store
+from index.theme_consensus import (
+    CONSENSUS_MAX_ENTRIES,
+    coassociation,
+    consensus_labels,
+    layout_seeds,
+)
 from index.theme_words import class_tfidf_keywords, content_words
 
 Matrix = npt.NDArray[np.float32]
@@ -241,6 +250,10 @@ def cluster_size(entries: int, settings: ThemesSettings) -> int:
 def cluster(vectors: Matrix, settings: ThemesSettings) -> npt.NDArray[np.int64]:
     """One label per vector (-1: an outlier), from UMAP then HDBSCAN. Deterministic.
 
+    With ``settings.consensus_layouts`` above one (and at most ``CONSENSUS_MAX_ENTRIES``
+    vectors), that many UMAP layouts with seeds drawn from ``settings.seed`` are clustered
+    each, and the labels are their consensus (``index.theme_consensus``).
+
     Raises:
         NotEnoughWriting: too few vectors for the method.
     """
@@ -252,29 +265,56 @@ def cluster(vectors: Matrix, settings: ThemesSettings) -> npt.NDArray[np.int64]:
             hint="Themes appear once the archive holds more dated entries; "
             "`ponder ingest` indexes new writing.",
         )
-    import umap  # imported here: numba compiles on first use, which only themes pay for
-    from sklearn.cluster import HDBSCAN
-
     neighbours = min(settings.umap_neighbors, count - 1)
-    components = min(settings.umap_components, count - 2)
     knn: tuple[Any, ...] = (None, None, None)
-    if count <= EXACT_NEIGHBOURS_MAX:
+    if count <= EXACT_NEIGHBOURS_MAX:  # found once, shared by every layout
         knn = exact_neighbours(vectors, neighbours)
+    size = cluster_size(count, settings)
+    layouts = settings.consensus_layouts if count <= CONSENSUS_MAX_ENTRIES else 1
+    if layouts <= 1:
+        return density_clusters(layout(vectors, settings, settings.seed, knn), size, settings)
+    label_sets = [
+        density_clusters(
+            layout(vectors, settings, seed, knn, settings.consensus_epochs), size, settings
+        )
+        for seed in layout_seeds(settings.seed, layouts)
+    ]
+    return consensus_labels(coassociation(label_sets), size, settings.consensus_agreement)
+
+
+def layout(
+    vectors: Matrix,
+    settings: ThemesSettings,
+    seed: int,
+    knn: tuple[Any, ...],
+    epochs: int | None = None,
+) -> Matrix:
+    """The vectors reduced by UMAP to a few dimensions (cosine; ``seed`` fixes the layout).
+    ``epochs``: the optimisation's length, default ``settings.umap_epochs``."""
+    import umap  # imported here: numba compiles on first use, which only themes pay for
+
+    count = len(vectors)
     reducer = umap.UMAP(
-        n_neighbors=neighbours,
-        n_components=components,
+        n_neighbors=min(settings.umap_neighbors, count - 1),
+        n_components=min(settings.umap_components, count - 2),
         min_dist=0.0,
         metric="cosine",
-        random_state=settings.seed,
+        random_state=seed,
         low_memory=True,
         n_jobs=1,  # what a fixed random_state implies anyway (UMAP warns otherwise)
-        n_epochs=settings.umap_epochs,
+        n_epochs=epochs or settings.umap_epochs,
         precomputed_knn=knn,
     )
     with warnings.catch_warnings():  # "no search index": ponder never transforms new data
         warnings.simplefilter("ignore", UserWarning)
-        reduced = reducer.fit_transform(vectors.astype(np.float32))
-    size = cluster_size(count, settings)
+        reduced: Matrix = reducer.fit_transform(vectors.astype(np.float32))
+    return reduced
+
+
+def density_clusters(reduced: Matrix, size: int, settings: ThemesSettings) -> npt.NDArray[np.int64]:
+    """HDBSCAN's labels of a layout (-1: an outlier), themes of at least ``size`` entries."""
+    from sklearn.cluster import HDBSCAN
+
     clusterer = HDBSCAN(
         min_cluster_size=size,
         min_samples=max(2, size // 2),
