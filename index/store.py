@@ -176,9 +176,12 @@ def _manifests(versions_dir: str) -> list[tuple[int, str]]:
     """(version, path) of every manifest of a local table, newest first.
 
     Lance names manifests ``{version}.manifest`` or, in its newer scheme, by ``2**64 - 1 -
-    version`` zero-padded to 20 digits so that the newest sorts first.
+    version`` zero-padded to 20 digits so that the newest sorts first. None when the folder
+    is missing: a process killed while LanceDB created the table can leave it so.
     """
     found = []
+    if not os.path.isdir(versions_dir):
+        return []
     with os.scandir(versions_dir) as entries:
         for entry in entries:
             stem, dot, suffix = entry.name.partition(".")

@@ -353,3 +353,12 @@ def test_a_table_that_cannot_be_opened_for_lack_of_permission_is_not_repaired(
             store.documents()
     assert not (data_dir / "index" / QUARANTINE).exists()
     assert isinstance(store, Store)
+
+
+def test_a_table_killed_before_its_first_version_is_rebuilt(
+    archive: Path, data_dir: Path, make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A kill while LanceDB creates a table can leave its folder without ``_versions``."""
+    two_syncs(archive, make_app)
+    shutil.rmtree(data_dir / "index" / "chunks.lance" / "_versions")
+    assert_heals(make_app, tmp_path)
