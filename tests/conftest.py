@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from config import load_settings
+from index.records import Passage
 from ui.services import Services
 
 pytest_plugins = ["tests.ollama_fixtures"]
@@ -165,6 +167,26 @@ def make_app(archive: Path, data_dir: Path) -> AppFactory:
 @pytest.fixture
 def app(make_app: AppFactory) -> Iterator[Services]:
     yield make_app()
+
+
+def passage(chunk_id: str, entry_index: int = 0, paragraph: float | None = None) -> Passage:
+    """A search hit for ranking tests: ``chunk_id`` is "<entry>-<n>", so the passages of one
+    entry (its ``doc_id``) share the part before the dash."""
+    return Passage(
+        chunk_id=chunk_id,
+        doc_id=chunk_id.split("-")[0],
+        path="a.md",
+        entry_index=entry_index,
+        date=dt.date(2014, 1, 1),
+        date_source="heading",
+        entry_title="",
+        start=0,
+        end=1,
+        text=chunk_id,
+        tags=(),
+        score=0.0,
+        paragraph_similarity=paragraph,
+    )
 
 
 def write(root: Path, rel: str, text: str | bytes, mtime: float | None = None) -> Path:

@@ -3,30 +3,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from index.records import Passage
 from index.search import fuse_rankings
-from tests.conftest import AppFactory, write
-
-
-def passage(chunk_id: str) -> Passage:
-    """``chunk_id`` is "<entry>-<n>": passages of one entry share the part before the dash."""
-    return Passage(
-        chunk_id=chunk_id,
-        doc_id=chunk_id.split("-")[0],
-        path="a.md",
-        entry_index=0,
-        date=dt.date(2014, 1, 1),
-        date_source="heading",
-        entry_title="",
-        start=0,
-        end=1,
-        text=chunk_id,
-        tags=(),
-        score=0.0,
-    )
+from tests.conftest import AppFactory, passage, write
 
 
 def ids(hits: list[Passage]) -> list[str]:

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from index.embeddings import FakeEmbedder
-from index.records import ChunkRecord, Passage
+from index.records import ChunkRecord
 from index.search import by_paragraph, fuse_rankings
 from index.store import CHUNKS, META, EmbeddingMismatch, Store, _chunk_table, chunk_schema
 from ingest.chunking import Chunker
 from ingest.entries import DateSource, Entry, Markup
-from tests.conftest import AppFactory, write
+from tests.conftest import AppFactory, passage, write
 
 EMBED = FakeEmbedder(256)
 FILLER = [
@@ -103,24 +103,6 @@ def test_a_paragraph_deep_in_a_passage_finds_it(make_app: AppFactory, archive: P
         found = app.searcher().search(QUESTION, k=3, mode=mode)  # type: ignore[arg-type]
         assert found[0].path == "notes/2014-03-02.txt", mode
         assert DEEP in found[0].text  # the citation is still the passage, its exact span
-
-
-def passage(chunk_id: str, entry_index: int = 0, paragraph: float | None = None) -> Passage:
-    return Passage(
-        chunk_id=chunk_id,
-        doc_id=chunk_id.split("-")[0],
-        path="a.md",
-        entry_index=entry_index,
-        date=dt.date(2014, 1, 1),
-        date_source="heading",
-        entry_title="",
-        start=0,
-        end=1,
-        text=chunk_id,
-        tags=(),
-        score=0.0,
-        paragraph_similarity=paragraph,
-    )
 
 
 def test_by_paragraph_ranks_the_pool_once_each_by_closest_paragraph() -> None:
