@@ -14,6 +14,7 @@ the whole passage blurs (BENCHMARKS.md, "Retrieval").
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -100,7 +101,14 @@ def token_encoder() -> Callable[[str], Sequence[int]]:
 def prefetch_token_encoder() -> None:
     """Load the token encoder in a background thread (about 0.15 s of reading tiktoken's
     file), for a sync that will chunk something after opening the index."""
-    threading.Thread(target=token_encoder, name="load token encoder", daemon=True).start()
+
+    def load() -> None:
+        # A failure here is raised again, with its message, where the chunker asks for the
+        # encoder; a thread's traceback on the terminal would say nothing more.
+        with contextlib.suppress(Exception):
+            token_encoder()
+
+    threading.Thread(target=load, name="load token encoder", daemon=True).start()
 
 
 _ENCODER_LOADING = threading.Lock()
