@@ -7,8 +7,9 @@ writer can see exactly what the model was shown and why:
 1. a follow-up in a conversation is condensed into a standalone question (one short
    model call);
 2. its time expressions become a date filter and an intent (``index.when``);
-3. passages are retrieved: the best ones, or for a question about change a spread across
-   the years, or for "first"/"last" the earliest/latest relevant ones, in date order;
+3. passages are retrieved as ``ponder search`` retrieves them (``index.passage_choice``):
+   the best ones, or for a question about change a spread across the years, or for
+   "first"/"last" the earliest/latest relevant ones with the best ones, in date order;
 4. if nothing is relevant (``index.relevance``), the answer says so and no model is called;
 5. the passages that fit the model's context window are numbered into the prompt;
 6. the reply streams; unknown citation keys are dropped as it does; each citation maps to
@@ -20,26 +21,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from config import ConfigError, Settings
 from index.chat import ChatFailed, ChatMessage, ChatModel
 from index.citations import CitationCleaner, Claim, claims, quote_span, strip_markers
+from index.passage_choice import Candidate, Choice, PassageChooser, Strategy
 from index.records import DocumentRecord, Passage
-from index.relevance import content_words, covers, similarity_threshold, stems
-from index.search import DateRange, Searcher, reciprocal_rank_fusion
+from index.relevance import content_words, stems
+from index.search import Searcher
 from index.store import Store
-from index.when import TimeScope, parse_time
+from index.when import TimeScope
 
-Strategy = Literal["relevance", "spread", "earliest", "latest"]
-
-WIDE_POOL = 200  # candidates per retriever when passages are chosen by date, not rank
-EDGE_PASSAGES = 4  # passages shown for a "first"/"last" question
-EDGE_MARGIN = 0.1  # "first"/"last": similarity this close to the best counts as on-topic
-EDGE_ROUNDS = 8  # at most this many more full-text searches for an earlier/later mention
 MESSAGE_OVERHEAD = 4  # tokens a chat template adds around each message
 HISTORY_SHARE = 4  # earlier exchanges may take at most 1/4 of the context window
 MIN_PASSAGE_TOKENS = 24  # below this there is no room for even an excerpt
@@ -62,7 +58,9 @@ class Source:
 
     key: int
     passage: Passage  # text exactly as the model saw it (an excerpt when ``excerpt``)
-    similarity: float | None  # cosine similarity to the query; None if only full text found it
+    # Cosine similarity of the question to the passage or to its closest paragraph,
+    # whichever is higher (``passage_choice.closeness``); None without a query vector.
+    similarity: float | None
     text_score: float | None  # BM25 score; None if the full-text search did not find it
     covers: bool  # contains (nearly) all the query's content words
     excerpt: bool = False
@@ -209,26 +207,6 @@ def render_passage(source: Source) -> str:
 
 
 @dataclass
-class _Candidate:
-    passage: Passage
-    similarity: float | None
-    text_score: float | None
-    covers: bool
-    relevant: bool
-    names_all: bool = False  # contains every content word of the query
-
-
-@dataclass
-class _Choice:
-    ranked: list[_Candidate]  # in the order they should survive a small context window
-    strategy: Strategy
-    found: bool
-    candidates: int
-    relevant: int
-    best_similarity: float | None
-
-
-@dataclass
 class _Fitted:
     messages: tuple[ChatMessage, ...]
     sources: tuple[Source, ...]
@@ -246,11 +224,10 @@ class Asker:
         settings: Settings,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
-        self._searcher = searcher
         self._store = store
+        self._chooser = PassageChooser(searcher, store, settings, today)
         self._model = model
         self._settings = settings
-        self._today = today
 
     # -- public ----------------------------------------------------------------------------
 
@@ -272,12 +249,9 @@ class Asker:
         """
         started = time.perf_counter()
         standalone, condense_prompt, condense_ms = self._standalone(question, history)
-        scope = parse_time(standalone, self._today(), birth_year=self._settings.archive.birth_year)
-        query = " ".join(content_words(scope.topic))
-        threshold = self._threshold()
-
         retrieval_started = time.perf_counter()
-        choice = self._choose(query, scope.topic or standalone, scope, threshold)
+        choice = self._chooser.choose(standalone)
+        scope, query, threshold = choice.scope, choice.query, choice.threshold
         retrieval_ms = _ms_since(retrieval_started)
 
         base = _Partial(
@@ -335,134 +309,9 @@ class Asker:
         standalone = standalone_from(reply, question, history)
         return standalone, messages, _ms_since(started)
 
-    # -- step 3: choosing passages -------------------------------------------------------------
-
-    def _threshold(self) -> float:
-        meta = self._store.meta()
-        return similarity_threshold(
-            meta.embedding_model if meta else None, self._settings.ask.min_similarity
-        )
-
-    def _choose(self, query: str, meaning: str, scope: TimeScope, threshold: float) -> _Choice:
-        has_topic = bool(query)
-        k = self._settings.search.k
-        strategy: Strategy = "relevance"
-        if scope.intent == "change" or not has_topic:
-            strategy = "spread"
-        elif scope.intent == "first":
-            strategy = "earliest"
-        elif scope.intent == "last":
-            strategy = "latest"
-        pool = self._settings.search.candidates if strategy == "relevance" else WIDE_POOL
-        candidates = self._gather(query, meaning, scope.dates, pool, threshold)
-        relevant = [c for c in candidates if c.relevant]
-        similarities = [c.similarity for c in candidates if c.similarity is not None]
-        if strategy == "relevance":
-            # The fused order as it is, as `ponder search` shows it: putting the passages
-            # that pass the relevance rule first measured no better (57 vs 58 of the 68
-            # questions of sample/questions.json with the gold entry among those shown).
-            ranked = self._per_entry(candidates)[:k]
-        elif strategy == "spread":
-            ranked = _spread_by_year(self._per_entry(relevant), 2 * k)
-        else:
-            about = _clearly_about(relevant, threshold) if has_topic else relevant
-            about += self._beyond_the_edge(query, scope, about, strategy)
-            # One passage an entry: "the first time" is about entries, not their paragraphs.
-            ranked = _edge(self._per_entry(about, 1), min(k, EDGE_PASSAGES), strategy)
-        return _Choice(
-            ranked=ranked,
-            strategy=strategy,
-            found=bool(relevant),
-            candidates=len(candidates),
-            relevant=len(relevant),
-            best_similarity=max(similarities) if similarities else None,
-        )
-
-    def _gather(
-        self, query: str, meaning: str, dates: DateRange, pool: int, threshold: float
-    ) -> list[_Candidate]:
-        """Vector and full-text candidates, fused by rank, each with its own raw scores.
-
-        Two single-mode searches rather than one hybrid one: the relevance rule needs each
-        passage's cosine similarity and whether full text found it, which fusion hides.
-        """
-        has_topic = bool(query)
-        vector_hits = self._searcher.search(meaning, k=pool, dates=dates, mode="vector")
-        # With no topic words the full-text index has nothing to match; vectors only.
-        text_hits = (
-            self._searcher.search(query, k=pool, dates=dates, mode="text") if has_topic else []
-        )
-        similarity = {p.chunk_id: p.score for p in vector_hits}
-        text_score = {p.chunk_id: p.score for p in text_hits}
-        query_stems = stems(query)
-        fused = reciprocal_rank_fusion(vector_hits, text_hits, self._settings.search.rrf_k)
-        candidates = []
-        for passage in fused:
-            sim = similarity.get(passage.chunk_id)
-            covered = covers(query_stems, passage.text)
-            relevant = not has_topic or covered or (sim is not None and sim >= threshold)
-            candidates.append(
-                _Candidate(
-                    passage,
-                    sim,
-                    text_score.get(passage.chunk_id),
-                    covered,
-                    relevant,
-                    names_all=covers(query_stems, passage.text, every=True),
-                )
-            )
-        return candidates
-
-    def _beyond_the_edge(
-        self, query: str, scope: TimeScope, relevant: Sequence[_Candidate], strategy: Strategy
-    ) -> list[_Candidate]:
-        """Mentions earlier (or later) than the earliest (latest) one the pool held.
-
-        Ranked retrieval keeps only the best few hundred hits; a word the writer uses
-        often can have its first mention outside them. Full text finds a word wherever it
-        is, so search again before the earliest mention found, until nothing is left.
-        """
-        found: list[_Candidate] = []
-        seen = {c.passage.chunk_id for c in relevant}
-        for _ in range(EDGE_ROUNDS):
-            known = [*relevant, *found]
-            if not query or not known:
-                break
-            day = dt.timedelta(days=1)
-            if strategy == "earliest":
-                dates = DateRange(scope.since, min(c.passage.date for c in known) - day)
-            else:
-                dates = DateRange(max(c.passage.date for c in known) + day, scope.until)
-            hits = self._searcher.search(query, k=WIDE_POOL, dates=dates, mode="text")
-            query_stems = stems(query)
-            more = [
-                _Candidate(hit, None, hit.score, True, True, names_all=True)
-                for hit in hits
-                if hit.chunk_id not in seen and covers(query_stems, hit.text, every=True)
-            ]
-            if not more:
-                break
-            seen.update(c.passage.chunk_id for c in more)
-            found += more
-        return found
-
-    def _per_entry(
-        self, candidates: Iterable[_Candidate], limit: int | None = None
-    ) -> list[_Candidate]:
-        """At most ``search.per_entry`` passages of one entry: one entry never fills every slot."""
-        limit = limit or self._settings.search.per_entry
-        taken: Counter[tuple[str, int]] = Counter()
-        kept = []
-        for candidate in candidates:
-            entry = (candidate.passage.doc_id, candidate.passage.entry_index)
-            if taken[entry] < limit:
-                taken[entry] += 1
-                kept.append(candidate)
-        return kept
-
     # -- step 4: nothing relevant --------------------------------------------------------------
 
-    def _nothing_found(self, query: str, scope: TimeScope, choice: _Choice) -> str:
+    def _nothing_found(self, query: str, scope: TimeScope, choice: Choice) -> str:
         if self._store.chunk_count() == 0:
             return (
                 "Your archive's index is empty, so there is nothing to answer from. "
@@ -479,7 +328,7 @@ class Asker:
 
     # -- step 5: the prompt --------------------------------------------------------------------
 
-    def _fit(self, question: str, history: Sequence[Exchange], choice: _Choice) -> _Fitted:
+    def _fit(self, question: str, history: Sequence[Exchange], choice: Choice) -> _Fitted:
         """The prompt with as many passages as the context window holds, best first.
 
         Passages are dropped whole from the bottom of the ranking; only when not even the
@@ -498,7 +347,7 @@ class Asker:
                 "passages after the instructions, the conversation and the reply",
                 hint="Raise llm.num_ctx (e.g. 8192) or lower ask.reply_tokens.",
             )
-        chosen: list[tuple[_Candidate, Passage, bool]] = []
+        chosen: list[tuple[Candidate, Passage, bool]] = []
         for candidate in choice.ranked:
             cost = model.count_tokens(render_passage(_source(0, candidate))) + 2
             if cost > budget:
@@ -519,7 +368,7 @@ class Asker:
         messages = self._messages(question, past, choice.strategy, block)
         return _Fitted(messages, sources, left_out)
 
-    def _excerpt(self, candidate: _Candidate, budget: int) -> Passage:
+    def _excerpt(self, candidate: Candidate, budget: int) -> Passage:
         """The longest run of whole sentences from the passage's start that fits ``budget``."""
         passage = candidate.passage
         header = passage_header(_source(0, candidate, excerpt=True))
@@ -677,7 +526,7 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _source(key: int, candidate: _Candidate, excerpt: bool = False) -> Source:
+def _source(key: int, candidate: Candidate, excerpt: bool = False) -> Source:
     return Source(
         key=key,
         passage=candidate.passage,
@@ -686,45 +535,6 @@ def _source(key: int, candidate: _Candidate, excerpt: bool = False) -> Source:
         covers=candidate.covers,
         excerpt=excerpt,
     )
-
-
-def _spread_by_year(candidates: Sequence[_Candidate], limit: int) -> list[_Candidate]:
-    """The best passage of each year, then the second best of each, and so on."""
-    by_year: dict[int, list[_Candidate]] = defaultdict(list)
-    for candidate in candidates:  # already in rank order
-        by_year[candidate.passage.date.year].append(candidate)
-    picked: list[_Candidate] = []
-    depth = 0
-    while len(picked) < limit and any(len(group) > depth for group in by_year.values()):
-        layer = [group[depth] for group in by_year.values() if len(group) > depth]
-        picked.extend(layer[: limit - len(picked)])
-        depth += 1
-    return picked
-
-
-def _clearly_about(relevant: Sequence[_Candidate], threshold: float) -> list[_Candidate]:
-    """The relevant passages that are plainly about the subject, for "first"/"last".
-
-    Relevant enough to answer from is not enough to date a first time: a passage naming
-    two of three words, years before the subject comes up, would win. So: every content
-    word, or a similarity near the best one.
-    """
-    similarities = [c.similarity for c in relevant if c.similarity is not None]
-    near_best = max([threshold, *(s - EDGE_MARGIN for s in similarities)])
-    about = [
-        c
-        for c in relevant
-        if c.names_all or (c.similarity is not None and c.similarity >= near_best)
-    ]
-    return about or list(relevant)
-
-
-def _edge(candidates: Sequence[_Candidate], count: int, strategy: Strategy) -> list[_Candidate]:
-    """The ``count`` earliest (or latest) passages, nearest the edge first."""
-    ordered = sorted(candidates, key=lambda c: (c.passage.date, c.passage.path, c.passage.start))
-    if strategy == "latest":
-        ordered.reverse()
-    return ordered[:count]
 
 
 def _range_words(scope: TimeScope) -> str:

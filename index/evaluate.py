@@ -25,17 +25,20 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from index.answer import Answer
 from index.citations import claims, strip_markers
 from index.embeddings import Embedder
+from index.passage_choice import PassageChooser
 from index.records import Passage
 from index.relevance import stems
 from index.search import DateRange, Mode, Searcher
 
+# The search modes, and "ask": the passages `ponder ask` gives the model (no model called).
+EvalMode = Literal["hybrid", "vector", "text", "ask"]
 MODES: tuple[Mode, ...] = ("hybrid", "vector", "text")
 DEFAULT_KS = (5, 10)
 MAX_K = 200  # the most passages one search may return (SearchSettings.k's bound)
@@ -216,7 +219,7 @@ class QuestionResult:
 class EvalReport:
     """hit@k for each k asked and MRR, for one search mode over one question set."""
 
-    mode: Mode
+    mode: EvalMode
     ks: tuple[int, ...]
     results: tuple[QuestionResult, ...]
     seconds: float = 0.0
@@ -285,17 +288,55 @@ def evaluate(
     ``known``, when given, returns the gold items of a question that no indexed passage
     carries (a typo in a question set reads as a miss otherwise).
     """
+
+    def ranking(question: Question, depth: int) -> list[Passage]:
+        # Read as `ponder search` reads it: a date phrase in the question is a filter
+        # (search.time_phrases), unless the question set gives since/until.
+        return searcher.search(
+            question.q, k=depth, dates=question.dates, mode=mode, read_dates=True
+        )
+
+    return _score(ranking, questions, ks, mode, known)
+
+
+def evaluate_prompts(
+    chooser: PassageChooser,
+    questions: Sequence[Question],
+    ks: Sequence[int] = DEFAULT_KS,
+    known: Callable[[Question], list[str]] | None = None,
+) -> EvalReport:
+    """Score the passages ``ponder ask`` would give the model for each question.
+
+    The choice ask makes before any model is called (``index.passage_choice``): the fused
+    ranking for most questions, the earliest or latest mentions for "when did I first",
+    a spread over the years for questions about change, in the order they would survive a
+    small context window; at most ``search.k`` passages (twice that for a spread), so a
+    hit@k beyond that is a hit anywhere in the prompt. A question ask would answer with
+    "nothing found" has no passages: a miss. Search modes measure the ranking; this
+    measures what the answer is built from.
+    """
+
+    def prompt(question: Question, depth: int) -> list[Passage]:
+        choice = chooser.choose(question.q, question.dates)
+        return [c.passage for c in choice.ranked[:depth]] if choice.found else []
+
+    return _score(prompt, questions, ks, "ask", known)
+
+
+def _score(
+    retrieve: Callable[[Question, int], Sequence[Passage]],
+    questions: Sequence[Question],
+    ks: Sequence[int],
+    mode: EvalMode,
+    known: Callable[[Question], list[str]] | None,
+) -> EvalReport:
     cutoffs = tuple(sorted(set(ks)))
     depth = cutoffs[-1]
     started = time.perf_counter()
     results = []
     for question in questions:
-        # Read as `ponder search` reads it: a date phrase in the question is a filter
-        # (search.time_phrases), unless the question set gives since/until.
-        passages = searcher.search(
-            question.q, k=depth, dates=question.dates, mode=mode, read_dates=True
-        )
-        results.append(QuestionResult(question, first_hit(question, passages), tuple(passages)))
+        passages = tuple(retrieve(question, depth))
+        results.append(QuestionResult(question, first_hit(question, passages), passages))
     unknown: list[str] = []
     if known is not None:
         for question in questions:

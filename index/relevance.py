@@ -6,26 +6,38 @@ with one simple rule. A passage is relevant when
 
 - it *covers* the query: it contains all its content words (two or fewer) or two thirds
   of them (three or more), light stemming aside; or
-- its cosine similarity to the question (as asked, time phrases taken out) reaches the
-  embedding model's threshold in ``SIMILARITY_THRESHOLDS``.
+- its similarity to the question (as asked, time phrases taken out) reaches the embedding
+  model's threshold in ``SIMILARITY_THRESHOLDS``: the cosine similarity of the passage or
+  of its closest paragraph, whichever is higher (``index.passage_choice.closeness``).
 
-Measured on the sample archive (555 passages) with three question sets: 35 topics it
-holds and 25 it does not, asked as "What did I write about X?", and the 68 paraphrased
-questions of sample/questions.json, all answerable:
+First measured on the sample archive (555 passages) with 35 topics it holds and 25 it does
+not, asked as "What did I write about X?", and the 68 paraphrased questions of
+sample/questions.json: all-MiniLM-L6-v2's best passage similarities were on-topic
+0.41-0.81, paraphrased 0.36-0.74, off-topic 0.29-0.53, and 0.40 with covering found 35/35,
+66/68 and 9/25 off-topic. 0.40 it is: a wrong "found" costs one model call (told to say
+when the passages do not answer), a wrong "not found" hides the writer's own words.
 
-- covering alone: 27/35 on-topic, 25/68 paraphrased, 2/25 off-topic ("car engine repair"
-  and "football world cup" share "car" and "cup" with real entries);
-- all-MiniLM-L6-v2 best similarities: on-topic 0.41-0.81, paraphrased 0.36-0.74,
-  off-topic 0.29-0.53. With covering, 0.40 finds 35/35, 66/68 and 9/25 off-topic (16
-  correctly not found); 0.45 finds 31/35, 57/68, 5/25. 0.40 it is: a wrong "found" costs
-  one model call (told to say when the passages do not answer), a wrong "not found" hides
-  the writer's own words.
-- the fake hashing embedder: on- and off-topic similarities overlap completely
-  (0.27-0.49), so its threshold (0.6) leaves the decision to covering.
+Measured again with paragraph vectors (``bench/calibrate_relevance.py``; answerable: the
+sample's 68 questions and the generated archive's 99, ``bench/eval_questions.json``;
+unanswerable: the 30 of ``bench/unanswerable_questions.json``, asked of both archives),
+questions that count as found at 0.40, passage similarity / closeness:
+
+- answerable: sample 66 / 68 of 68, generated 86 / 92 of 99;
+- unanswerable: sample 10 / 15 of 30, generated 12 / 13 of 30.
+
+A paragraph that answers a question often sits well above the threshold inside a passage
+whose one vector, the average of two or three subjects, sits below it. Closeness at 0.42
+would let no more unanswerable questions through than the passage rule did (10 and 10
+against 10 and 12) and still find 66 and 88 answerable ones; 0.40 finds 2 + 4 more
+answerable questions at the cost of 5 + 3 more unanswerable ones reaching the model, the
+trade the first measurement chose.
+The fake hashing embedder: on- and off-topic similarities overlap completely (0.27-0.49),
+so its threshold (0.6) leaves the decision to covering.
 
 nomic-embed-text could not be measured here (no Ollama on the build machines); unrelated
 sentences commonly score about 0.5 with it, so 0.5 is a guess. ``ask.min_similarity``
-overrides any of these; re-measure with ``ponder ask --json`` (``retrieval.best_similarity``).
+overrides any of these; measure your model with ``bench/calibrate_relevance.py``, or one
+question with ``ponder ask --json`` (``retrieval.best_similarity``).
 """
 
 from __future__ import annotations

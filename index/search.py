@@ -63,6 +63,15 @@ def _both(first: str | None, second: str | None) -> str | None:
     return " AND ".join(c for c in (first, second) if c) or None
 
 
+@dataclass(frozen=True)
+class Gathered:
+    """The candidates of one search in fused order (not capped), with their raw scores."""
+
+    passages: list[Passage]
+    similarity: dict[str, float]  # cosine similarity to the query, for the vector hits
+    text_score: dict[str, float]  # BM25 score, for the full-text hits
+
+
 class Searcher:
     """Finds the passages of the archive that bear on a query (within a scope, if given)."""
 
@@ -126,32 +135,55 @@ class Searcher:
         k = k or self._settings.k
         if read_dates:
             query, dates = self.time_scope(query, dates)
+        found = self.gather(
+            query, pool=max(self._settings.candidates, k * 3), dates=dates, mode=mode
+        )
+        if mode == "vector":
+            dense = [replace(p, score=found.similarity[p.chunk_id]) for p in found.passages]
+            return _cap(dense, k, self._settings.per_entry)
+        return _cap(found.passages, k, self._settings.per_entry)
+
+    def gather(
+        self,
+        meaning: str,
+        *,
+        words: str | None = None,
+        pool: int,
+        dates: DateRange = DateRange(),
+        mode: Mode = "hybrid",
+    ) -> Gathered:
+        """Every candidate of the rankings ``mode`` uses, fused, each with its own scores.
+
+        ``meaning`` is embedded for the vector searches; full text looks for ``words``
+        (default: ``meaning``; empty: no full-text search), each fetching ``pool``
+        passages. The order is ``search``'s before its per-entry cap: ``ponder ask``
+        chooses from it by relevance or by date, and needs each passage's cosine
+        similarity and BM25 score, which the fused score hides.
+        """
+        words = meaning if words is None else words
         where = _both(dates.where(), self._within.where() if self._within else None)
-        candidates = max(self._settings.candidates, k * 3)
         vector_hits: list[Passage] = []
         text_hits: list[Passage] = []
+        vector = None
         if mode in ("hybrid", "vector"):
             self._check_model()
-            vector = self._embedder.embed_query(query)
-            vector_hits = self._store.vector_search(vector, candidates, where)
-        if mode in ("hybrid", "text"):
-            query_vector = vector if mode == "hybrid" else None
-            words = with_other_spellings(query) if self._settings.number_spellings else query
-            text_hits = self._store.text_search(words, candidates, where, query_vector)
+            vector = self._embedder.embed_query(meaning)
+            vector_hits = self._store.vector_search(vector, pool, where)
+        if mode in ("hybrid", "text") and words.strip():
+            spelled = with_other_spellings(words) if self._settings.number_spellings else words
+            text_hits = self._store.text_search(spelled, pool, where, vector)
         if mode == "text":
-            return _cap(text_hits, k, self._settings.per_entry)
-        paragraphs = by_paragraph(vector_hits, text_hits)
-        if mode == "vector":
-            fused = fuse_rankings(
-                [vector_hits, paragraphs], self._settings.rrf_k, self._settings.entry_support
-            )
-            cosine = {hit.chunk_id: hit.score for hit in vector_hits}
-            dense = [replace(p, score=cosine[p.chunk_id]) for p in fused]
-            return _cap(dense, k, self._settings.per_entry)
-        fused = fuse_rankings(
-            [vector_hits, paragraphs, text_hits], self._settings.rrf_k, self._settings.entry_support
+            fused = text_hits
+        else:
+            rankings = [vector_hits, by_paragraph(vector_hits, text_hits)]
+            if mode == "hybrid":
+                rankings.append(text_hits)
+            fused = fuse_rankings(rankings, self._settings.rrf_k, self._settings.entry_support)
+        return Gathered(
+            passages=fused,
+            similarity={hit.chunk_id: hit.score for hit in vector_hits},
+            text_score={hit.chunk_id: hit.score for hit in text_hits},
         )
-        return _cap(fused, k, self._settings.per_entry)
 
     def _check_model(self) -> None:
         meta = self._store.meta()
@@ -183,13 +215,6 @@ def by_paragraph(*rankings: Sequence[Passage]) -> list[Passage]:
                 seen.setdefault(hit.chunk_id, hit)
     order = list(seen.values())
     return sorted(order, key=lambda hit: -(hit.paragraph_similarity or 0.0))
-
-
-def reciprocal_rank_fusion(
-    vector_hits: Sequence[Passage], text_hits: Sequence[Passage], rrf_k: int
-) -> list[Passage]:
-    """Fuse a vector ranking and a full-text ranking (see ``fuse_rankings``)."""
-    return fuse_rankings([vector_hits, text_hits], rrf_k)
 
 
 def fuse_rankings(

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from config import ConfigError
-from index import answer as answer_module
+from index import passage_choice
 from index.answer import (
     CONDENSE_PROMPT,
     Answer,
@@ -34,6 +34,7 @@ from index.records import DocumentRecord
 from index.relevance import content_words, covers, stems
 from index.store import Store
 from tests.conftest import REPO, SAMPLE_ARCHIVE, offline_services, write
+from tests.conftest import passage as ranked_passage
 from ui.services import Services
 
 TODAY = dt.date(2025, 3, 1)
@@ -349,11 +350,34 @@ def test_the_first_mention_is_found_beyond_the_candidate_pool(
     small: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A pool of two cannot hold every running entry; full text is asked again, earlier.
-    monkeypatch.setattr(answer_module, "WIDE_POOL", 2)
+    monkeypatch.setattr(passage_choice, "WIDE_POOL", 2)
     first = asker(small).answer("When did I first write about running?")
     assert first.passages[0].passage.date == dt.date(2012, 3, 4)
     last = asker(small).answer("When did I last write about running?")
     assert last.passages[-1].passage.date == dt.date(2021, 4, 18)
+
+
+def test_a_first_question_also_shows_the_passages_most_about_it(
+    small: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The earliest mention is not always the first time it happened: beside the earliest
+    # passages, the model sees the best-ranked ones of other entries, all in date order.
+    monkeypatch.setattr(passage_choice, "EDGE_PASSAGES", 1)
+    first = asker(small).answer("When did I first write about running?")
+    dates = [s.passage.date for s in first.passages]
+    assert dates[0] == dt.date(2012, 3, 4) and dates == sorted(dates)
+    best = small.searcher().search("running", k=1)[0]
+    assert best.chunk_id in {s.passage.chunk_id for s in first.passages}
+    entries = [(s.passage.doc_id, s.passage.entry_index) for s in first.passages]
+    assert len(entries) == len(set(entries)) > 1  # one passage an entry
+
+
+def test_closeness_is_the_passage_or_its_closest_paragraph() -> None:
+    passage = ranked_passage("e-1", paragraph=0.52)
+    assert passage_choice.closeness(0.31, passage) == 0.52  # the paragraph that answers
+    assert passage_choice.closeness(0.6, passage) == 0.6
+    assert passage_choice.closeness(None, passage) == 0.52  # found by full text only
+    assert passage_choice.closeness(None, replace(passage, paragraph_similarity=None)) is None
 
 
 def test_a_small_context_window_gets_fewer_passages_never_a_cut_one(small: Services) -> None:

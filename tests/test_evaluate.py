@@ -29,7 +29,7 @@ from index.evaluate import (
     parse_questions,
 )
 from index.records import ChunkRecord, DocStatus, DocumentRecord, Passage
-from index.search import DateRange, Mode, reciprocal_rank_fusion
+from index.search import DateRange, Mode, fuse_rankings
 from index.store import Store
 from tests.conftest import REPO, write
 from ui.cli import cli
@@ -214,7 +214,7 @@ def test_an_entry_both_lists_vouch_for_beats_passages_middling_in_both() -> None
     middling = [passage(f"2000-01-{d:02d}", f"n{d}.md", chunk=f"m{d}") for d in range(1, 6)]
     vector = [e_meaning, *middling]
     text = [e_words, *middling]
-    fused = reciprocal_rank_fusion(vector, text, rrf_k=5)
+    fused = fuse_rankings([vector, text], rrf_k=5)
     assert fused[0].chunk_id in {"e-1", "e-3"}
     # Every passage of both lists comes back once, with its ranks in each list.
     assert sorted(p.chunk_id for p in fused) == sorted({p.chunk_id for p in vector + text})
@@ -229,15 +229,15 @@ def test_a_passage_first_in_one_list_is_not_outvoted_by_mediocre_consensus() -> 
     others = [passage(f"2001-01-{d:02d}", f"o{d}.md", chunk=f"o{d}") for d in range(1, 17)]
     vector = [best, *others[:8], middling]  # first here; middling tenth
     text = [*others[8:], middling]  # best absent; middling ninth
-    assert reciprocal_rank_fusion(vector, text, rrf_k=5)[0].chunk_id == "best"
+    assert fuse_rankings([vector, text], rrf_k=5)[0].chunk_id == "best"
     # The classic constant lets the middling passage win: why ponder's default is small.
-    assert reciprocal_rank_fusion(vector, text, rrf_k=60)[0].chunk_id == "middling"
+    assert fuse_rankings([vector, text], rrf_k=60)[0].chunk_id == "middling"
 
 
 def test_ties_go_to_the_vector_rank() -> None:
     v = passage("2001-01-01", "v.md", chunk="v")
     t = passage("2002-01-01", "t.md", chunk="t")
-    fused = reciprocal_rank_fusion([v], [t], rrf_k=5)
+    fused = fuse_rankings([[v], [t]], rrf_k=5)
     assert fused[0].score == fused[1].score
     assert [p.chunk_id for p in fused] == ["v", "t"]
 
@@ -318,12 +318,43 @@ def test_eval_prints_hit_at_k_and_mrr_as_json(
 
     result = runner.invoke(cli, ["eval", str(path), "--json", "--k", "1,3", "--mode", "all"])
     data = json.loads(result.output)
-    assert set(data) == {"hybrid", "vector", "text"}
+    assert set(data) == {"hybrid", "vector", "text", "ask"}
     assert {"hit@1", "hit@3", "mrr", "questions"} <= set(data["text"])
+    assert data["ask"]["mode"] == "ask" and data["ask"]["hit@3"] == 1.0
 
     result = runner.invoke(cli, ["eval", str(path), "--mode", "all"])
     assert result.exit_code == 0
     assert "hybrid" in result.output and "vector" in result.output and "hit@5" in result.output
+
+
+def test_eval_ask_scores_what_ask_would_show_the_model(
+    runner: CliRunner, archive: Path, tmp_path: Path
+) -> None:
+    # Search always returns the nearest passages; ask says "nothing found" when none is
+    # relevant, and then the model is shown nothing: a miss for --mode ask, whatever the
+    # ranking held. A "first" question is shown the earliest mention first.
+    small_archive(archive)
+    write(archive, "2019.md", "## 2019-05-01\n\nMarried life is the same as before.\n")
+    assert runner.invoke(cli, ["ingest"]).exit_code == 0
+    path = questions_file(
+        tmp_path,
+        [
+            {"q": "what did I write about skydiving lessons", "gold": ["2018-08-25"]},
+            {"q": "when did I first write about being married", "gold": ["2018-08-25"]},
+        ],
+    )
+    result = runner.invoke(cli, ["eval", str(path), "--json", "--k", "1,10", "--mode", "all"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    searched, asked = data["hybrid"]["per_question"], data["ask"]["per_question"]
+    assert searched[0]["top"] and asked[0]["top"] == [] and asked[0]["rank"] is None
+    assert asked[1]["rank"] == 1 and asked[1]["top"][0]["date"] == "2018-08-25"
+    assert data["ask"]["hit@10"] == 0.5
+
+    result = runner.invoke(cli, ["eval", str(path), "--mode", "ask"])
+    assert result.exit_code == 0, result.output
+    assert "ask" in result.output and "hybrid" not in result.output
+    assert "Missed at 5 (ask)" in result.output and "[not found]" in result.output
 
 
 def test_eval_reports_gold_the_index_does_not_hold(
@@ -398,6 +429,39 @@ def test_the_committed_generated_questions_match_the_generator(
     dates = [entry.date for entry in archive.entries]
     assert len(dates) == len(set(dates)) == generator["entries"]  # a gold date names one entry
     assert load_questions(REPO / "bench" / "eval_questions.json")
+
+
+def test_the_relevance_calibration_counts_what_ask_would_find(
+    runner: CliRunner,
+    archive: Path,
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    small_archive(archive)
+    assert runner.invoke(cli, ["ingest"]).exit_code == 0
+    answerable = questions_file(tmp_path, [{"q": "broad beans and the salt wind", "gold": []}])
+    unanswerable = write(
+        tmp_path, "none.json", json.dumps({"questions": [{"q": "my skydiving lessons"}]})
+    )
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_relevance", REPO / "bench/calibrate_relevance.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(
+        [
+            *("--archive", str(archive), "--data-dir", str(data_dir)),
+            *("--answerable", str(answerable), "--unanswerable", str(unanswerable)),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert "model fake-hashing" in printed and "threshold now 0.60" in printed
+    found, not_found = printed.split("(unanswerable, 1)")
+    assert "(answerable, 1)" in found and "covering alone: 1" in found
+    assert "covering alone: 0" in not_found
+    assert "  0.60:   0 /   0" in not_found  # nothing in the archive comes close
 
 
 # -- the vector index of large archives --------------------------------------------------------

@@ -252,7 +252,8 @@ def _print_source(source: Source) -> None:
     click.secho(printable(header), bold=True)
     scores = [f"fused {passage.score:.4f}"]
     if source.similarity is not None:
-        scores.append(f"similarity {source.similarity:.3f} (#{passage.vector_rank})")
+        rank = f" (#{passage.vector_rank})" if passage.vector_rank is not None else ""
+        scores.append(f"similarity {source.similarity:.3f}{rank}")
     if source.text_score is not None:
         scores.append(f"full text {source.text_score:.2f} (#{passage.text_rank})")
     if source.covers:

@@ -16,11 +16,11 @@ from index.evaluate import (
     QuestionSetError,
     evaluate,
     evaluate_answers,
+    evaluate_prompts,
     gold_checker,
     load_questions,
     parse_ks,
 )
-from index.search import Mode
 from ui.cli_support import common_options, services
 
 
@@ -44,10 +44,11 @@ def _ks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, 
 )
 @click.option(
     "--mode",
-    type=click.Choice([*MODES, "all"]),
+    type=click.Choice([*MODES, "ask", "all"]),
     default="hybrid",
     show_default=True,
-    help="Retrieval to measure: fused, vectors only, full text only, or all three side by side.",
+    help="Retrieval to measure: fused, vectors only, full text only, the passages `ponder ask` "
+    "gives the model (no model is called), or all four side by side.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option(
@@ -75,8 +76,10 @@ def eval_command(
     indexed = app.store.chunks(("path", "date"))
     known = gold_checker(indexed.column("date").to_pylist(), indexed.column("path").to_pylist())
     searcher = app.searcher()
-    modes: tuple[Mode, ...] = MODES if mode == "all" else (mode,)  # type: ignore[assignment]
+    modes = MODES if mode == "all" else tuple(m for m in MODES if m == mode)
     reports = [evaluate(searcher, questions, ks, m, known=known) for m in modes]
+    if mode in ("ask", "all"):
+        reports.append(evaluate_prompts(app.passage_chooser(), questions, ks, known=known))
     # The answers are judged with the index's embedder too: paraphrase is support.
     answered = (
         evaluate_answers(app.asker().answer, questions, app.embedder().embedder)

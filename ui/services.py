@@ -19,6 +19,7 @@ from index.critique import Critic
 from index.embeddings import EmbedderChoice, ProviderUnavailable, choose_embedder
 from index.faults import CrashHook, crash_hook
 from index.lock import WriterLock, command_line
+from index.passage_choice import PassageChooser
 from index.privacy import remote_host, remote_notice
 from index.search import EntryScope, Searcher
 from index.status import IndexStatus, index_status
@@ -196,6 +197,10 @@ class Services:
             within,
             birth_year=self.settings.archive.birth_year,
         )
+
+    def passage_chooser(self) -> PassageChooser:
+        """The passages ``ponder ask`` would give the model, chosen without calling it."""
+        return PassageChooser(self.searcher(), self.store, self.settings)
 
     def asker(self, within: EntryScope | None = None) -> Asker:
         """Questions about the archive (or only ``within`` some entries, e.g. a theme's),
