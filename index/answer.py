@@ -320,11 +320,18 @@ class Asker:
         if choice.candidates == 0:  # not one entry within the date filter
             return f"You have no entries {_range_words(scope)}, so there is nothing to answer from."
         where = f"entries {_range_words(scope)}" if scope.bounded else "the whole archive"
-        return (
+        text = (
             f"Nothing in your writing matches “{query}” (I searched {where}). No passage "
             f"mentions {_those_words(query)}, and none comes close in meaning, so there is "
             "nothing to answer from, and I will not guess."
         )
+        if choice.nearest:
+            # A misjudged question still shows where to look; nothing is said about them.
+            text += "\n\nThe nearest passages, none close enough to answer from:\n" + "\n".join(
+                f"- {c.passage.date.isoformat()} · {c.passage.path}: “{_opening(c.passage.text)}”"
+                for c in choice.nearest
+            )
+        return text
 
     # -- step 5: the prompt --------------------------------------------------------------------
 
@@ -535,6 +542,12 @@ def _source(key: int, candidate: Candidate, excerpt: bool = False) -> Source:
         covers=candidate.covers,
         excerpt=excerpt,
     )
+
+
+def _opening(text: str, words: int = 16) -> str:
+    """The first ``words`` words of ``text`` on one line, with an ellipsis if cut."""
+    said = text.split()
+    return " ".join(said[:words]) + (" …" if len(said) > words else "")
 
 
 def _range_words(scope: TimeScope) -> str:

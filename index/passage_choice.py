@@ -35,6 +35,7 @@ WIDE_POOL = 200  # candidates per retriever when passages are chosen by date, no
 EDGE_PASSAGES = 4  # passages shown for a "first"/"last" question
 EDGE_MARGIN = 0.1  # "first"/"last": similarity this close to the best counts as on-topic
 EDGE_ROUNDS = 8  # at most this many more full-text searches for an earlier/later mention
+NEAREST_SHOWN = 3  # passages named under a "nothing found"
 
 
 @dataclass
@@ -62,6 +63,9 @@ class Choice:
     candidates: int
     relevant: int
     best_similarity: float | None
+    # The best-ranked candidates, one an entry, relevant or not: shown with a "nothing
+    # found" so that a question the rule misjudges still shows the writer where to look.
+    nearest: list[Candidate]
 
 
 class PassageChooser:
@@ -138,6 +142,7 @@ class PassageChooser:
             candidates=len(candidates),
             relevant=len(relevant),
             best_similarity=max(similarities) if similarities else None,
+            nearest=self._per_entry(candidates, 1)[:NEAREST_SHOWN],
         )
 
     def _gather(

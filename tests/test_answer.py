@@ -294,6 +294,10 @@ def test_nothing_relevant_means_no_model_call(small: Services) -> None:
     assert "Nothing in your writing matches “quantum chromodynamics”" in answer.text
     assert "the whole archive" in answer.text
     assert answer.retrieval.relevant == 0 and answer.retrieval.candidates > 0
+    # Where to look, if the rule misjudged the question: the nearest passages, named only.
+    nearest = answer.text.split("The nearest passages, none close enough to answer from:\n")[1]
+    lines = nearest.splitlines()
+    assert 1 <= len(lines) <= 3 and all(re.match(r"- \d{4}-\d{2}-\d{2} · \S+: “", x) for x in lines)
 
     dated = asker(small, model).answer("Did I go skiing in 2014?")
     assert not dated.found and model.calls == []
