@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from config import ThemesSettings
+from index import themes
 from index.theme_consensus import coassociation, consensus_labels, layout_seeds
-from index.themes import cluster
+from index.themes import canonical, cluster
 
 
 def labels(*values: int) -> npt.NDArray[np.int64]:
@@ -55,11 +57,13 @@ def test_layout_seeds_start_with_the_seed_and_are_reproducible() -> None:
     assert layout_seeds(7, 10) != seeds
 
 
-def groups_of_vectors(per_group: int = 30, groups: int = 3, dim: int = 48) -> np.ndarray:
+def groups_of_vectors(
+    per_group: int = 30, groups: int = 3, dim: int = 48, spread: float = 0.35, seed: int = 0
+) -> np.ndarray:
     """Unit vectors scattered around ``groups`` random directions (the entries' themes)."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     centres = rng.normal(size=(groups, dim))
-    points = np.concatenate([c + 0.35 * rng.normal(size=(per_group, dim)) for c in centres])
+    points = np.concatenate([c + spread * rng.normal(size=(per_group, dim)) for c in centres])
     return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -81,3 +85,18 @@ def test_one_layout_is_the_single_layout_method() -> None:
     again = cluster(vectors, ThemesSettings(consensus_layouts=1, cluster_selection="eom"))
     assert np.array_equal(single, again)
     assert len({int(label) for label in single if label >= 0}) == 3
+
+
+def test_above_the_consensus_limit_one_layout_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Loose groups, on which one short layout and a consensus of three partition differently
+    # (checked first, so that the fallback below is observable); the limit is lowered instead
+    # of generating 6,000 entries.
+    vectors = groups_of_vectors(dim=16, spread=0.8, seed=1)
+    consensus = ThemesSettings(consensus_layouts=3, consensus_epochs=30, umap_epochs=30)
+    single = canonical(cluster(vectors, consensus.model_copy(update={"consensus_layouts": 1})))
+    assert not np.array_equal(canonical(cluster(vectors, consensus)), single)
+
+    monkeypatch.setattr(themes, "CONSENSUS_MAX_ENTRIES", len(vectors))  # at the limit: consensus
+    assert not np.array_equal(canonical(cluster(vectors, consensus)), single)
+    monkeypatch.setattr(themes, "CONSENSUS_MAX_ENTRIES", len(vectors) - 1)  # above it: one layout
+    assert np.array_equal(canonical(cluster(vectors, consensus)), single)
