@@ -8,8 +8,9 @@ sentences of sample/archive, dates over 2010-2024, 50 passages a document):
   the vector search, the full-text search, fusion and the per-entry cap;
 - ``ask, to the prompt``: ``Asker.ask`` up to its ``Retrieved`` event, which it yields
   once the passages are chosen and the prompt is assembled, just before the model is
-  called: time parsing, two candidate searches, the relevance rule, fitting the passages
-  into the context window and rendering the numbered prompt.
+  called: time parsing, the candidate search (``Searcher.gather``: the vector and
+  full-text searches, fused as ``search`` fuses them), the relevance rule, fitting the
+  passages into the context window and rendering the numbered prompt.
 
 Questions are the 167 of sample/questions.json and bench/eval_questions.json (the first
 ``--queries``, default 100), after 5 warm-up questions. p50 and p95 in milliseconds.
