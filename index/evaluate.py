@@ -217,7 +217,8 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class EvalReport:
-    """hit@k for each k asked and MRR, for one search mode over one question set."""
+    """hit@k for each k asked and MRR, for one search mode (or ask's choice of passages)
+    over one question set."""
 
     mode: EvalMode
     ks: tuple[int, ...]

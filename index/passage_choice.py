@@ -85,9 +85,10 @@ class PassageChooser:
 
     def choose(self, question: str, dates: DateRange | None = None) -> Choice:
         """The passages for a standalone ``question``: its time phrases become dates and an
-        intent (``index.when``), its content words what full text looks for, and the rest
-        of it what the vectors look for. ``dates``, when bounded, replace the question's
-        own (a question set's ``since``/``until``).
+        intent (``index.when``); the rest of it, its topic, is what the vectors and full
+        text look for; its content words are what a passage must name to count as relevant
+        without being close in meaning. ``dates``, when bounded, replace the question's own
+        (a question set's ``since``/``until``).
 
         Raises:
             EmbeddingMismatch: the index holds vectors of another model.

@@ -60,11 +60,12 @@ def _ks(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[int, 
 def eval_command(
     questions_file: Path, ks: tuple[int, ...], mode: str, as_json: bool, answers: bool
 ) -> None:
-    """Measure how well search finds the gold entries of QUESTIONS.json.
+    """Measure how well search (or ask) finds the gold entries of QUESTIONS.json.
 
     The file holds {"questions": [{"q": "...", "gold": [...]}]}; gold items are entry
     dates (YYYY-MM-DD) or file paths relative to the archive. A question hits at k when
-    one of the first k passages comes from a gold date or path.
+    one of the first k passages comes from a gold date or path; with --mode ask, the
+    passages are those `ponder ask` would give the model.
     """
     try:
         questions = load_questions(questions_file)
