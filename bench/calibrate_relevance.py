@@ -5,8 +5,9 @@ covers the question's content words, or its similarity to the question reaches t
 embedding model's threshold. A threshold too high answers "nothing in your writing matches"
 while the answer is in the index; too low, questions the archive says nothing about reach
 the model (which is told to say so). This prints, for thresholds around the model's, the
-share of each question set that would count as found, from the same candidates ask gathers
-(``index.passage_choice``), so a threshold can be chosen for a model nobody measured, such
+number of each question set's questions that would count as found, from the candidates ask
+chooses from (``PassageChooser.candidates``: passage or closest-paragraph similarity, and
+naming the content words), so a threshold can be chosen for a model nobody measured, such
 as the one your Ollama serves (then set ``ask.min_similarity``).
 
     python bench/calibrate_relevance.py --archive A --data-dir D \
@@ -25,34 +26,26 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from config.loader import load_settings
-from index.passage_choice import closeness
-from index.relevance import covers, stems
 from ui.services import Services
 
 THRESHOLD_STEPS = (-0.1, -0.05, -0.02, 0.0, 0.02, 0.05, 0.1)
+NO_TOPIC = 2.0  # a question with no topic words: every entry in range counts, whatever t
 
 
-def best_scores(app: Services, questions: Sequence[str]) -> list[tuple[float, float, bool]]:
-    """Per question: the best passage similarity, the best ``closeness`` (passage or its
-    closest paragraph), and whether any candidate covers the query's content words."""
+def best_scores(app: Services, questions: Sequence[str]) -> list[tuple[float, bool]]:
+    """Per question, from the candidates ask would choose from: the best ``closeness``
+    (``NO_TOPIC`` when the question has no topic words, -1.0 when nothing was found), and
+    whether a candidate names the question's content words (relevant at any threshold)."""
     chooser = app.passage_chooser()
     rows = []
     for question in questions:
-        choice = chooser.choose(question)  # for how ask reads the question; then its pool
-        found = app.searcher().gather(
-            choice.scope.topic or question,
-            words=choice.scope.topic if choice.query else "",
-            pool=app.settings.search.candidates,
-            dates=choice.scope.dates,
-        )
-        query_stems = stems(choice.query)
-        passage_best = max(found.similarity.values(), default=-1.0)
-        close_best = max(
-            (closeness(found.similarity.get(p.chunk_id), p) or -1.0 for p in found.passages),
-            default=-1.0,
-        )
-        covered = any(covers(query_stems, p.text) for p in found.passages)
-        rows.append((passage_best, close_best, covered))
+        reading = chooser.read(question)
+        if not reading.query:
+            rows.append((NO_TOPIC, False))
+            continue
+        candidates = chooser.candidates(reading, chooser.threshold())
+        best = max((c.similarity for c in candidates if c.similarity is not None), default=-1.0)
+        rows.append((best, any(c.covers for c in candidates)))
     return rows
 
 
@@ -72,13 +65,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     for path, kind in sets:
         questions = [item["q"] for item in json.loads(path.read_text())["questions"]]
         rows = best_scores(app, questions)
-        print(f"\n{path} ({kind}, {len(rows)}): found by threshold, passage / closeness rule")
-        print(f"  covering alone: {sum(1 for r in rows if r[2])}")
+        print(f"\n{path} ({kind}, {len(rows)}): questions found, by threshold")
+        print(f"  covering alone: {sum(1 for _, covered in rows if covered)}")
         for step in THRESHOLD_STEPS:
             threshold = round(base + step, 2)
-            passage = sum(1 for r in rows if r[2] or r[0] >= threshold)
-            close = sum(1 for r in rows if r[2] or r[1] >= threshold)
-            print(f"  {threshold:.2f}: {passage:3d} / {close:3d}")
+            found = sum(1 for best, covered in rows if covered or best >= threshold)
+            print(f"  {threshold:.2f}: {found:3d}")
 
 
 if __name__ == "__main__":

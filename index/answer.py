@@ -59,7 +59,8 @@ class Source:
     key: int
     passage: Passage  # text exactly as the model saw it (an excerpt when ``excerpt``)
     # Cosine similarity of the question to the passage or to its closest paragraph,
-    # whichever is higher (``passage_choice.closeness``); None without a query vector.
+    # whichever is higher (``passage_choice.closeness``); None for a passage only the
+    # full-text search beyond the pool found (first/last questions).
     similarity: float | None
     text_score: float | None  # BM25 score; None if the full-text search did not find it
     covers: bool  # contains (nearly) all the query's content words
@@ -94,13 +95,14 @@ class Timings:
 class Retrieval:
     """How the passages were chosen, for the transparency panel."""
 
-    query: str  # the words searched for (the question without framing or time phrases)
+    query: str  # the question's content words: a passage naming them is relevant
     strategy: Strategy
     candidates: int
     relevant: int
     best_similarity: float | None
     threshold: float
     left_out: int = 0  # chosen, but not room for them in the model's context window
+    searched: str = ""  # what the vectors and full text looked for (time phrases out)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ class Answer:
     error: str | None = None  # the model failed mid-reply; ``text`` keeps what came
     dropped_keys: tuple[int, ...] = ()
     condense_prompt: tuple[ChatMessage, ...] = ()
+    # With nothing found: the nearest passages, none close enough to answer from, named so
+    # that a question the relevance rule misjudged still shows where to look. Not shown
+    # to any model, and not part of ``text`` (a follow-up's history, a critique).
+    nearest: tuple[Source, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return answer_json(self)
@@ -226,6 +232,7 @@ class Asker:
     ) -> None:
         self._store = store
         self._chooser = PassageChooser(searcher, store, settings, today)
+        self._within = searcher.within
         self._model = model
         self._settings = settings
 
@@ -266,6 +273,7 @@ class Asker:
                 relevant=choice.relevant,
                 best_similarity=choice.best_similarity,
                 threshold=threshold,
+                searched=choice.searched,
             ),
             timings=Timings(retrieval_ms=retrieval_ms, condense_ms=condense_ms),
             model=self._model.model_id,
@@ -276,7 +284,8 @@ class Asker:
             yield Retrieved((), standalone, scope, False, retrieval=base.retrieval)
             text = self._nothing_found(query, scope, choice)
             yield Token(text)
-            yield Done(base.finish(text=text, found=False))
+            nearest = tuple(_source(key, c) for key, c in enumerate(choice.nearest, start=1))
+            yield Done(base.finish(text=text, found=False, nearest=nearest))
             return
 
         fitted = self._fit(standalone, history, choice)
@@ -317,21 +326,23 @@ class Asker:
                 "Your archive's index is empty, so there is nothing to answer from. "
                 "Run `ponder ingest` first."
             )
+        within = self._within
+        limited = (within.label or "the entries asked about") if within else ""
         if choice.candidates == 0:  # not one entry within the date filter
-            return f"You have no entries {_range_words(scope)}, so there is nothing to answer from."
-        where = f"entries {_range_words(scope)}" if scope.bounded else "the whole archive"
-        text = (
+            inside = f" in {limited}" if limited else ""
+            return (
+                f"You have no entries {_range_words(scope)}{inside}, "
+                "so there is nothing to answer from."
+            )
+        if scope.bounded:
+            where = f"entries {_range_words(scope)}" + (f" in {limited}" if limited else "")
+        else:
+            where = limited or "the whole archive"
+        return (
             f"Nothing in your writing matches “{query}” (I searched {where}). No passage "
             f"mentions {_those_words(query)}, and none comes close in meaning, so there is "
             "nothing to answer from, and I will not guess."
         )
-        if choice.nearest:
-            # A misjudged question still shows where to look; nothing is said about them.
-            text += "\n\nThe nearest passages, none close enough to answer from:\n" + "\n".join(
-                f"- {c.passage.date.isoformat()} · {c.passage.path}: “{_opening(c.passage.text)}”"
-                for c in choice.nearest
-            )
-        return text
 
     # -- step 5: the prompt --------------------------------------------------------------------
 
@@ -506,6 +517,7 @@ class _Partial:
         citations: tuple[Citation, ...] = (),
         dropped: tuple[int, ...] = (),
         error: str | None = None,
+        nearest: tuple[Source, ...] = (),
     ) -> Answer:
         return Answer(
             question=self.question,
@@ -523,6 +535,7 @@ class _Partial:
             error=error,
             dropped_keys=dropped,
             condense_prompt=self.condense_prompt,
+            nearest=nearest,
         )
 
 
@@ -542,12 +555,6 @@ def _source(key: int, candidate: Candidate, excerpt: bool = False) -> Source:
         covers=candidate.covers,
         excerpt=excerpt,
     )
-
-
-def _opening(text: str, words: int = 16) -> str:
-    """The first ``words`` words of ``text`` on one line, with an ellipsis if cut."""
-    said = text.split()
-    return " ".join(said[:words]) + (" …" if len(said) > words else "")
 
 
 def _range_words(scope: TimeScope) -> str:
@@ -696,8 +703,10 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "condense_prompt": messages_json(answer.condense_prompt),
         "passages": [source_json(s) for s in answer.passages],
         "scope": scope_json(answer.scope),
+        "nearest": [source_json(s) for s in answer.nearest],
         "retrieval": {
             "query": retrieval.query,
+            "searched": retrieval.searched,
             "strategy": retrieval.strategy,
             "candidates": retrieval.candidates,
             "relevant": retrieval.relevant,
@@ -751,11 +760,13 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
             best_similarity=retrieval.get("best_similarity"),
             threshold=float(retrieval.get("threshold", 0.0)),
             left_out=int(retrieval.get("left_out", 0)),
+            searched=str(retrieval.get("searched", "")),
         ),
         found=bool(data.get("found", True)),
         error=data.get("error"),
         dropped_keys=tuple(int(k) for k in data.get("dropped_keys", [])),
         condense_prompt=_messages_from_json(data.get("condense_prompt", [])),
+        nearest=tuple(_source_from_json(s) for s in data.get("nearest", [])),
     )
 
 

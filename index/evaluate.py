@@ -311,10 +311,11 @@ def evaluate_prompts(
     The choice ask makes before any model is called (``index.passage_choice``): the fused
     ranking for most questions, the earliest or latest mentions for "when did I first",
     a spread over the years for questions about change, in the order they would survive a
-    small context window; at most ``search.k`` passages (twice that for a spread), so a
-    hit@k beyond that is a hit anywhere in the prompt. A question ask would answer with
-    "nothing found" has no passages: a miss. Search modes measure the ranking; this
-    measures what the answer is built from.
+    small context window (the prompt shows date-ordered ones by date). At most
+    ``search.k`` passages, twice that for a spread: with k at least that, hit@k is a hit
+    anywhere in the prompt. A question ask would answer with "nothing found" has no
+    passages: a miss. Search modes measure the ranking; this measures what the answer is
+    built from.
     """
 
     def prompt(question: Question, depth: int) -> list[Passage]:

@@ -43,11 +43,23 @@ class Candidate:
     """A passage the search found, with the scores that decide whether it is relevant."""
 
     passage: Passage
-    similarity: float | None  # ``closeness`` to the question; None: no query vector
+    # ``closeness`` to the question; None for a passage only the full-text search beyond
+    # the pool found (``_beyond_the_edge``, for first/last questions)
+    similarity: float | None
     text_score: float | None  # BM25 score; None: the full-text search did not find it
     covers: bool  # contains (nearly) all the query's content words
     relevant: bool
     names_all: bool = False  # contains every content word of the query
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a question asks, as ``PassageChooser`` reads it."""
+
+    scope: TimeScope  # its dates, intent and topic (the question without time phrases)
+    query: str  # the topic's content words: what a passage must name to be relevant
+    meaning: str  # what the vectors and full text look for: the topic as written
+    strategy: Strategy
 
 
 @dataclass
@@ -55,7 +67,8 @@ class Choice:
     """The passages chosen for a question, and what the choice saw."""
 
     scope: TimeScope  # the question's dates, intent and topic
-    query: str  # the topic's content words: what full text looked for
+    searched: str  # what the vectors (and full text, given a topic) looked for
+    query: str  # the topic's content words: what a passage must name to be relevant
     threshold: float  # the similarity that made a passage relevant on its own
     ranked: list[Candidate]  # in the order they should survive a small context window
     strategy: Strategy
@@ -93,11 +106,28 @@ class PassageChooser:
         Raises:
             EmbeddingMismatch: the index holds vectors of another model.
         """
+        reading = self.read(question, dates)
+        return self._choose(reading, self.threshold())
+
+    def read(self, question: str, dates: DateRange | None = None) -> Reading:
+        """How ``choose`` reads ``question``: its scope, words, topic and strategy."""
         scope = parse_time(question, self._today(), birth_year=self._settings.archive.birth_year)
         if dates is not None and dates.bounded:
             scope = replace(scope, since=dates.since, until=dates.until)
         query = " ".join(content_words(scope.topic))
-        return self._choose(query, scope.topic or question, scope, self.threshold())
+        strategy: Strategy = "relevance"
+        if scope.intent == "change" or not query:
+            strategy = "spread"
+        elif scope.intent == "first":
+            strategy = "earliest"
+        elif scope.intent == "last":
+            strategy = "latest"
+        return Reading(scope, query, scope.topic or question, strategy)
+
+    def candidates(self, reading: Reading, threshold: float) -> list[Candidate]:
+        """Every candidate ``choose`` chooses from, in fused order, judged at ``threshold``."""
+        pool = self._settings.search.candidates if reading.strategy == "relevance" else WIDE_POOL
+        return self._gather(reading.query, reading.meaning, reading.scope.dates, pool, threshold)
 
     def threshold(self) -> float:
         """The cosine similarity above which a passage counts as close in meaning."""
@@ -106,18 +136,11 @@ class PassageChooser:
             meta.embedding_model if meta else None, self._settings.ask.min_similarity
         )
 
-    def _choose(self, query: str, meaning: str, scope: TimeScope, threshold: float) -> Choice:
+    def _choose(self, reading: Reading, threshold: float) -> Choice:
+        scope, query, strategy = reading.scope, reading.query, reading.strategy
         has_topic = bool(query)
         k = self._settings.search.k
-        strategy: Strategy = "relevance"
-        if scope.intent == "change" or not has_topic:
-            strategy = "spread"
-        elif scope.intent == "first":
-            strategy = "earliest"
-        elif scope.intent == "last":
-            strategy = "latest"
-        pool = self._settings.search.candidates if strategy == "relevance" else WIDE_POOL
-        candidates = self._gather(query, meaning, scope.dates, pool, threshold)
+        candidates = self.candidates(reading, threshold)
         relevant = [c for c in candidates if c.relevant]
         similarities = [c.similarity for c in candidates if c.similarity is not None]
         if strategy == "relevance":
@@ -132,9 +155,10 @@ class PassageChooser:
             about += self._beyond_the_edge(query, scope, about, strategy)
             # One passage an entry: "the first time" is about entries, not their paragraphs.
             ranked = edge(self._per_entry(about, 1), min(k, EDGE_PASSAGES), strategy)
-            ranked += best_of_the_rest(self._per_entry(relevant, 1), ranked, k)
+            ranked += best_of_the_rest(self._per_entry(relevant, 1), ranked, k, strategy)
         return Choice(
             scope=scope,
+            searched=reading.meaning,
             query=query,
             threshold=threshold,
             ranked=ranked,
@@ -241,19 +265,31 @@ def closeness(passage_similarity: float | None, passage: Passage) -> float | Non
 
 
 def best_of_the_rest(
-    ranked: Sequence[Candidate], shown: Sequence[Candidate], limit: int
+    ranked: Sequence[Candidate], at_edge: Sequence[Candidate], limit: int, strategy: Strategy
 ) -> list[Candidate]:
-    """The best-ranked of ``ranked`` from entries not in ``shown``, up to ``limit`` in all.
+    """The best-ranked of ``ranked`` from entries not in ``at_edge``, up to ``limit`` in
+    all, none beyond the edge: for "first", none earlier than the earliest of ``at_edge``
+    (for "last", none later than the latest).
 
     For "when did I first...": the earliest passage that names the words is not always
     the first time it happened ("I should see a therapist", years before the first
-    session); the passages most about the question, whatever their date, let the model
-    tell the two apart. Measured: the prompt held the answer to 3 of the generated
-    set's 6 "first" questions with them, 2 without (the sample's: 3 of 3, 2 without).
+    session); the passages most about the question let the model tell the two apart.
+    Beyond the edge they would contradict the prompt ("[1] is the earliest match
+    found"): a passage there that ``clearly_about`` left out is a passing mention.
+    Measured: the prompt held the answer to 3 of the generated set's 6 "first" questions
+    with them, 2 without (the sample's: 3 of 3, 2 without).
     """
-    entries = {(c.passage.doc_id, c.passage.entry_index) for c in shown}
-    rest = [c for c in ranked if (c.passage.doc_id, c.passage.entry_index) not in entries]
-    return rest[: max(limit - len(shown), 0)]
+    if not at_edge:
+        return []
+    entries = {(c.passage.doc_id, c.passage.entry_index) for c in at_edge}
+    if strategy == "latest":
+        latest = max(c.passage.date for c in at_edge)
+        within = [c for c in ranked if c.passage.date <= latest]
+    else:
+        earliest = min(c.passage.date for c in at_edge)
+        within = [c for c in ranked if c.passage.date >= earliest]
+    rest = [c for c in within if (c.passage.doc_id, c.passage.entry_index) not in entries]
+    return rest[: max(limit - len(at_edge), 0)]
 
 
 def spread_by_year(candidates: Sequence[Candidate], limit: int) -> list[Candidate]:

@@ -20,7 +20,8 @@ when the passages do not answer), a wrong "not found" hides the writer's own wor
 Measured again with paragraph vectors (``bench/calibrate_relevance.py``; answerable: the
 sample's 68 questions and the generated archive's 99, ``bench/eval_questions.json``;
 unanswerable: the 30 of ``bench/unanswerable_questions.json``, asked of both archives),
-questions that count as found at 0.40, passage similarity / closeness:
+questions that count as found at 0.40 by the passage's own similarity (the rule before)
+/ by closeness (the rule now, which the script prints):
 
 - answerable: sample 66 / 68 of 68, generated 86 / 92 of 99;
 - unanswerable: sample 10 / 15 of 30, generated 12 / 13 of 30.

@@ -92,6 +92,11 @@ class Searcher:
         self._today = today
         self._birth_year = birth_year
 
+    @property
+    def within(self) -> EntryScope | None:
+        """The entries this searcher is limited to (a theme's), or None: the whole archive."""
+        return self._within
+
     def time_scope(self, query: str, dates: DateRange = DateRange()) -> tuple[str, DateRange]:
         """The words to search for and the dates to search in, read from ``query``.
 

@@ -26,12 +26,15 @@ from index.answer import (
     Exchange,
     Retrieved,
     Token,
+    answer_from_json,
     answer_json,
 )
 from index.chat import ChatMessage, FakeChat
 from index.citations import CitationCleaner, claims, marker_keys, quote_span, strip_markers
+from index.passage_choice import Candidate, PassageChooser, best_of_the_rest
 from index.records import DocumentRecord
 from index.relevance import content_words, covers, stems
+from index.search import DateRange, EntryScope, Gathered, Mode, Searcher
 from index.store import Store
 from tests.conftest import REPO, SAMPLE_ARCHIVE, offline_services, write
 from tests.conftest import passage as ranked_passage
@@ -294,10 +297,15 @@ def test_nothing_relevant_means_no_model_call(small: Services) -> None:
     assert "Nothing in your writing matches “quantum chromodynamics”" in answer.text
     assert "the whole archive" in answer.text
     assert answer.retrieval.relevant == 0 and answer.retrieval.candidates > 0
-    # Where to look, if the rule misjudged the question: the nearest passages, named only.
-    nearest = answer.text.split("The nearest passages, none close enough to answer from:\n")[1]
-    lines = nearest.splitlines()
-    assert 1 <= len(lines) <= 3 and all(re.match(r"- \d{4}-\d{2}-\d{2} · \S+: “", x) for x in lines)
+    # Where to look, if the rule misjudged the question: the nearest passages, one an
+    # entry, kept beside the answer's text (which a follow-up and a critique read), saved.
+    entries = {(s.passage.doc_id, s.passage.entry_index) for s in answer.nearest}
+    assert 1 <= len(answer.nearest) <= 3 and len(entries) == len(answer.nearest)
+    assert all(s.passage.text[:20] not in answer.text for s in answer.nearest)
+    saved = answer_from_json(answer.as_json()).nearest
+    assert [(s.passage.chunk_id, s.passage.date) for s in saved] == [
+        (s.passage.chunk_id, s.passage.date) for s in answer.nearest
+    ]
 
     dated = asker(small, model).answer("Did I go skiing in 2014?")
     assert not dated.found and model.calls == []
@@ -374,6 +382,77 @@ def test_a_first_question_also_shows_the_passages_most_about_it(
     assert best.chunk_id in {s.passage.chunk_id for s in first.passages}
     entries = [(s.passage.doc_id, s.passage.entry_index) for s in first.passages]
     assert len(entries) == len(set(entries)) > 1  # one passage an entry
+
+
+def test_nothing_found_in_a_theme_says_where_it_looked(small: Services) -> None:
+    lighthouse = small.searcher().search("lighthouse", k=1)[0]
+    scope = EntryScope(((lighthouse.doc_id, lighthouse.entry_index),), "the theme Lighthouse")
+    scoped = Asker(small.searcher(scope), small.store, FakeChat(), small.settings)
+    answer = scoped.answer("What did I think about quantum chromodynamics?")
+    assert not answer.found and "I searched the theme Lighthouse" in answer.text
+    assert "whole archive" not in answer.text
+    dated = scoped.answer("What did I think about quantum chromodynamics in 2030?")
+    assert "You have no entries from 2030-01-01 to 2030-12-31" in dated.text
+    assert "in the theme Lighthouse" in dated.text
+
+
+class CannedSearcher(Searcher):
+    """A searcher whose candidates are given, and which records what it was asked."""
+
+    def __init__(self, app: Services, found: Gathered) -> None:
+        super().__init__(app.store, app.embedder().embedder, app.settings.search)
+        self.found = found
+        self.asked: list[tuple[str, str | None]] = []
+
+    def gather(
+        self,
+        meaning: str,
+        *,
+        words: str | None = None,
+        pool: int,
+        dates: DateRange | None = None,
+        mode: Mode = "hybrid",
+    ) -> Gathered:
+        self.asked.append((meaning, words))
+        return self.found
+
+
+@pytest.mark.parametrize(("paragraph", "found"), [(0.52, True), (0.45, False)])
+def test_a_passage_is_close_enough_by_its_closest_paragraph(
+    small: Services, paragraph: float, found: bool
+) -> None:
+    # The passage's own vector is far (0.31: it averages two subjects); the paragraph that
+    # answers is what the threshold (0.5 here) is compared with. Full text is given the
+    # question's topic as written, the vectors the same.
+    hit = ranked_passage("e-1", paragraph=paragraph)
+    searcher = CannedSearcher(small, Gathered([hit], {"e-1": 0.31}, {}))
+    settings = small.settings.model_copy(
+        update={"ask": small.settings.ask.model_copy(update={"min_similarity": 0.5})}
+    )
+    choice = PassageChooser(searcher, small.store, settings).choose(
+        "What did I feel about the harbour in 2014?"
+    )
+    assert choice.found is found and choice.ranked[0].similarity == paragraph
+    topic = "What did I feel about the harbour?"  # "in 2014" is the date range
+    assert searcher.asked == [(topic, topic)]
+    assert choice.query == "harbour" and choice.searched == topic
+
+
+def test_the_best_of_the_rest_never_goes_beyond_the_edge() -> None:
+    def candidate(chunk: str, year: int) -> Candidate:
+        passage = replace(ranked_passage(chunk), date=dt.date(year, 6, 1))
+        return Candidate(passage, 0.5, None, False, True)
+
+    edge_first = [candidate("a-1", 2015), candidate("b-1", 2016)]
+    ranked = [candidate("c-1", 2012), candidate("d-1", 2018), candidate("a-2", 2019)]
+    # "first": nothing before 2015 (it would be shown as [1], "the earliest match"); not
+    # a second passage of an entry already shown.
+    assert [c.passage.chunk_id for c in best_of_the_rest(ranked, edge_first, 8, "earliest")] == [
+        "d-1"
+    ]
+    edge_last = [candidate("a-1", 2018), candidate("b-1", 2019)]
+    ranked = [candidate("c-1", 2021), candidate("d-1", 2016), candidate("e-1", 2017)]
+    assert [c.passage.chunk_id for c in best_of_the_rest(ranked, edge_last, 3, "latest")] == ["d-1"]
 
 
 def test_closeness_is_the_passage_or_its_closest_paragraph() -> None:

@@ -58,6 +58,16 @@ def test_ask_shows_the_answer_with_a_citation_that_opens_in_its_source(indexed: 
     assert [b for b in at.get("download_button")]
 
 
+def test_nothing_found_names_the_nearest_passages_and_offers_no_critique(indexed: Path) -> None:
+    at = _ask(app_test(), "What did I think about quantum chromodynamics?")
+    assert not at.exception
+    page = texts(at)
+    assert "Nothing in your writing matches “quantum chromodynamics”" in page
+    assert "The nearest passages, none close enough to answer from:" in page
+    assert " · `journal.md`: “" in page or " · `notes/2016-01-02.txt`: “" in page
+    assert not [b for b in at.button if b.label == "Critique this answer"]
+
+
 def test_the_transparency_panel_shows_prompt_passages_model_and_timings(indexed: Path) -> None:
     at = _ask(app_test(), "When did I decide to leave the city?")
     codes = [c.value for c in at.code]

@@ -80,6 +80,7 @@ def test_show_context_prints_what_the_model_was_shown_first(ingested: CliRunner)
     out = result.output
     assert out.index("── Passages") < out.index("── Prompt") < out.index("── Answer")
     assert 'fake/scripted {"num_ctx": 8192}' in out
+    assert "searched: What did I write about Sandsend?\nwords:    Sandsend" in out
     assert "[system]" in out and "[user]" in out
     assert re.search(r"\[1\] 2014-07-20 · journal\.md\n\s+fused 0\.\d+ · similarity", out)
     assert out.index("── Answer") < out.index("You wrote about this")
@@ -90,6 +91,8 @@ def test_ask_about_something_not_there(ingested: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "Nothing in your writing matches “quantum chromodynamics”" in result.output
     assert "Sources" not in result.output
+    nearest = result.output.split("The nearest passages, none close enough to answer from:\n")[1]
+    assert re.match(r"  \d{4}-\d{2}-\d{2} · \S+: “", nearest)
 
 
 def test_ask_continues_a_conversation(ingested: CliRunner, data_dir: Path) -> None:

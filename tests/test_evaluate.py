@@ -341,6 +341,8 @@ def test_eval_ask_scores_what_ask_would_show_the_model(
         [
             {"q": "what did I write about skydiving lessons", "gold": ["2018-08-25"]},
             {"q": "when did I first write about being married", "gold": ["2018-08-25"]},
+            # The question set's dates win over the question's own, as in search modes.
+            {"q": "married at the registry office", "gold": ["2018-08-25"], "until": "2017-12-31"},
         ],
     )
     result = runner.invoke(cli, ["eval", str(path), "--json", "--k", "1,10", "--mode", "all"])
@@ -349,7 +351,8 @@ def test_eval_ask_scores_what_ask_would_show_the_model(
     searched, asked = data["hybrid"]["per_question"], data["ask"]["per_question"]
     assert searched[0]["top"] and asked[0]["top"] == [] and asked[0]["rank"] is None
     assert asked[1]["rank"] == 1 and asked[1]["top"][0]["date"] == "2018-08-25"
-    assert data["ask"]["hit@10"] == 0.5
+    assert asked[2]["rank"] is None and all(p["date"] <= "2017-12-31" for p in asked[2]["top"])
+    assert data["ask"]["hit@10"] == round(1 / 3, 4)
 
     result = runner.invoke(cli, ["eval", str(path), "--mode", "ask"])
     assert result.exit_code == 0, result.output
@@ -461,7 +464,7 @@ def test_the_relevance_calibration_counts_what_ask_would_find(
     found, not_found = printed.split("(unanswerable, 1)")
     assert "(answerable, 1)" in found and "covering alone: 1" in found
     assert "covering alone: 0" in not_found
-    assert "  0.60:   0 /   0" in not_found  # nothing in the archive comes close
+    assert "  0.60:   0" in not_found  # nothing in the archive comes close
 
 
 # -- the vector index of large archives --------------------------------------------------------

@@ -164,8 +164,10 @@ def transparency(answer: Answer) -> None:
         with passages_tab:
             _passages(answer.passages)
             retrieval = answer.retrieval
+            searched = retrieval.searched or retrieval.query
             st.caption(
-                f"Searched for “{retrieval.query}” ({retrieval.strategy}); "
+                f"Searched for “{searched}” (content words: “{retrieval.query}”; "
+                f"{retrieval.strategy}); "
                 f"{retrieval.candidates} candidates, {retrieval.relevant} relevant "
                 f"(similarity threshold {retrieval.threshold:g}); "
                 f"{retrieval.left_out} left out for lack of room."

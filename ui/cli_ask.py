@@ -178,6 +178,13 @@ def _print_outcome(answer: Answer) -> None:
         _dim(f"Left out {keys}: the model cited passages it was not shown.")
     if answer.found:
         _dim(_stats(answer))
+    elif answer.nearest:
+        click.echo()
+        _dim("The nearest passages, none close enough to answer from:")
+        for source in answer.nearest:
+            passage = source.passage
+            opening = textwrap.shorten(" ".join(passage.text.split()), 90, placeholder=" …")
+            _dim(printable(f"  {passage.date.isoformat()} · {passage.path}: “{opening}”"))
 
 
 def _print_citation(citation: Citation) -> None:
@@ -229,6 +236,8 @@ def _searched(standalone: str, scope: TimeScope, retrieval: Retrieval | None) ->
     lines.extend(f"note:     {note}" for note in scope.notes)
     if retrieval is not None:
         best = retrieval.best_similarity
+        if retrieval.searched:
+            lines.append(f"searched: {retrieval.searched}")
         lines.append(
             f"words:    {retrieval.query or '(none: every entry in range counts)'}\n"
             f"strategy: {retrieval.strategy}; {retrieval.candidates} candidates, "
@@ -250,15 +259,20 @@ def _print_source(source: Source) -> None:
     excerpt = " (excerpt)" if source.excerpt else ""
     header = f"[{source.key}] {passage.date} · {passage.path}{title}{excerpt}"
     click.secho(printable(header), bold=True)
-    scores = [f"fused {passage.score:.4f}"]
+    fused = passage.vector_rank is not None or passage.text_rank is not None
+    # Not fused: found by the full-text search for an earlier (later) mention alone.
+    scores = [f"fused {passage.score:.4f}" if fused else "found by full text alone"]
     if source.similarity is not None:
-        rank = f" (#{passage.vector_rank})" if passage.vector_rank is not None else ""
-        scores.append(f"similarity {source.similarity:.3f}{rank}")
+        scores.append(f"similarity {source.similarity:.3f}{_rank(passage.vector_rank)}")
     if source.text_score is not None:
-        scores.append(f"full text {source.text_score:.2f} (#{passage.text_rank})")
+        scores.append(f"full text {source.text_score:.2f}{_rank(passage.text_rank)}")
     if source.covers:
         scores.append("names every searched word")
     _dim("    " + " · ".join(scores))
+
+
+def _rank(rank: int | None) -> str:
+    return f" (#{rank})" if rank is not None else ""
 
 
 def _print_sources(answer: Answer) -> None:

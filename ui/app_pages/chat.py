@@ -11,12 +11,13 @@ there, and the next run keeps what had arrived, marked as stopped.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 import time
 
 import streamlit as st
 
 from index import conversations
-from index.answer import Done, Retrieved, Token
+from index.answer import Answer, Done, Retrieved, Token
 from index.citations import strip_markers
 from index.conversations import Conversation
 from index.critique import Critique, answer_context
@@ -152,11 +153,25 @@ def show_answer(services: Services, turn: Turn, index: int) -> None:
     citation = citation_chips(citations, key=f"chips-{index}")
     if citation is not None:
         passage_view(services, answer, citation, key=f"passage-{index}")
-    critique_action(services, turn, index)
+    if answer is not None and not answer.found:
+        nearest_passages(answer)  # nothing to critique: no model answered
+    else:
+        critique_action(services, turn, index)
     if answer is not None:
         transparency(answer)
     else:
         st.caption("This answer was saved by an older ponder, without what the model was shown.")
+
+
+def nearest_passages(answer: Answer) -> None:
+    """Where to look when nothing was close enough: the nearest passages, named only."""
+    if not answer.nearest:
+        return
+    st.caption("The nearest passages, none close enough to answer from:")
+    for source in answer.nearest:
+        passage = source.passage
+        opening = textwrap.shorten(" ".join(passage.text.split()), 120, placeholder=" …")
+        safe_markdown.caption(f"{passage.date.isoformat()} · `{passage.path}`: “{opening}”")
 
 
 def critique_action(services: Services, turn: Turn, index: int) -> None:
