@@ -9,7 +9,8 @@ prompt gets. Then, by what the question asks:
 - a question about change, or one with no topic: the relevant passages spread across
   the years, the best of each year first;
 - "when did I first/last...": the earliest/latest passages plainly about the topic,
-  searching full text again beyond the pool until no earlier/later mention is left.
+  searching full text again beyond the pool until no earlier/later mention is left, then
+  the best-ranked passages of other entries that are not beyond them.
 
 No model is called here: ``ponder eval --mode ask`` measures this step alone.
 """
