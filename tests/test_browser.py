@@ -233,6 +233,14 @@ def test_ask_see_the_cited_answer_open_the_citation_and_the_library(session: Ses
     time.sleep(0.5)  # the last widgets settle
     _screenshot(driver, "settings")
 
+    # Nothing relevant: said plainly, no model asked, the nearest passages named.
+    _click(driver, "[data-testid=stSidebarNavLink]", "Chat")
+    _ask(driver, "What did I think about quantum chromodynamics?")
+    _wait_for(driver, "[data-testid=stChatMessage]", "Nothing in your writing matches")
+    _wait_for(driver, "[data-testid=stCaptionContainer]", "The nearest passages")
+    time.sleep(0.5)
+    _screenshot(driver, "nothing-found")
+
     assert off_machine(session.seen_urls()) == []
     assert from_page(session.canary.seen) == []
 
