@@ -262,8 +262,10 @@ def _print_source(source: Source) -> None:
     fused = passage.vector_rank is not None or passage.text_rank is not None
     # Not fused: found by the full-text search for an earlier (later) mention alone.
     scores = [f"fused {passage.score:.4f}" if fused else "found by full text alone"]
-    if source.similarity is not None:
-        scores.append(f"similarity {source.similarity:.3f}{_rank(passage.vector_rank)}")
+    if source.similarity is not None:  # of the passage or its closest paragraph
+        scores.append(f"similarity {source.similarity:.3f}")
+    if passage.vector_rank is not None:
+        scores.append(f"passage vector #{passage.vector_rank}")
     if source.text_score is not None:
         scores.append(f"full text {source.text_score:.2f}{_rank(passage.text_rank)}")
     if source.covers:
