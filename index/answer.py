@@ -258,7 +258,8 @@ class Asker:
         standalone, condense_prompt, condense_ms = self._standalone(question, history)
         retrieval_started = time.perf_counter()
         choice = self._chooser.choose(standalone)
-        scope, query, threshold = choice.scope, choice.query, choice.threshold
+        reading, threshold = choice.reading, choice.threshold
+        scope, query = reading.scope, reading.query
         retrieval_ms = _ms_since(retrieval_started)
 
         base = _Partial(
@@ -268,12 +269,12 @@ class Asker:
             condense_prompt=condense_prompt,
             retrieval=Retrieval(
                 query=query,
-                strategy=choice.strategy,
+                strategy=choice.reading.strategy,
                 candidates=choice.candidates,
                 relevant=choice.relevant,
                 best_similarity=choice.best_similarity,
                 threshold=threshold,
-                searched=choice.searched,
+                searched=reading.meaning,
             ),
             timings=Timings(retrieval_ms=retrieval_ms, condense_ms=condense_ms),
             model=self._model.model_id,
@@ -356,7 +357,7 @@ class Asker:
         window = model.context_window
         reply = min(self._settings.ask.reply_tokens, window // 4)
         past = self._history_messages(history, window // HISTORY_SHARE)
-        skeleton = self._messages(question, past, choice.strategy, "")
+        skeleton = self._messages(question, past, choice.reading.strategy, "")
         fixed = sum(model.count_tokens(m.content) + MESSAGE_OVERHEAD for m in skeleton)
         budget = window - reply - fixed
         if budget < MIN_PASSAGE_TOKENS:
@@ -376,14 +377,14 @@ class Asker:
             top = choice.ranked[0]
             chosen.append((top, self._excerpt(top, budget), True))
         left_out = len(choice.ranked) - len(chosen)
-        if choice.strategy != "relevance":  # chosen by date: shown in date order
+        if choice.reading.strategy != "relevance":  # chosen by date: shown in date order
             chosen.sort(key=lambda item: (item[1].date, item[1].path, item[1].start))
         sources = tuple(
             replace(_source(key, candidate), passage=passage, excerpt=excerpt)
             for key, (candidate, passage, excerpt) in enumerate(chosen, start=1)
         )
         block = "\n\n".join(render_passage(s) for s in sources)
-        messages = self._messages(question, past, choice.strategy, block)
+        messages = self._messages(question, past, choice.reading.strategy, block)
         return _Fitted(messages, sources, left_out)
 
     def _excerpt(self, candidate: Candidate, budget: int) -> Passage:

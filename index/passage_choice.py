@@ -67,12 +67,9 @@ class Reading:
 class Choice:
     """The passages chosen for a question, and what the choice saw."""
 
-    scope: TimeScope  # the question's dates, intent and topic
-    searched: str  # what the vectors (and full text, given a topic) looked for
-    query: str  # the topic's content words: what a passage must name to be relevant
+    reading: Reading  # the question's scope, content words, topic and strategy
     threshold: float  # the similarity that made a passage relevant on its own
     ranked: list[Candidate]  # in the order they should survive a small context window
-    strategy: Strategy
     found: bool  # at least one candidate is relevant
     candidates: int
     relevant: int
@@ -158,12 +155,9 @@ class PassageChooser:
             ranked = edge(self._per_entry(about, 1), min(k, EDGE_PASSAGES), strategy)
             ranked += best_of_the_rest(self._per_entry(relevant, 1), ranked, k, strategy)
         return Choice(
-            scope=scope,
-            searched=reading.meaning,
-            query=query,
+            reading=reading,
             threshold=threshold,
             ranked=ranked,
-            strategy=strategy,
             found=bool(relevant),
             candidates=len(candidates),
             relevant=len(relevant),

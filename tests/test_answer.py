@@ -435,7 +435,7 @@ def test_a_passage_is_close_enough_by_its_closest_paragraph(
     assert choice.found is found and choice.ranked[0].similarity == paragraph
     topic = "What did I feel about the harbour?"  # "in 2014" is the date range
     assert searcher.asked == [(topic, topic)]
-    assert choice.query == "harbour" and choice.searched == topic
+    assert choice.reading.query == "harbour" and choice.reading.meaning == topic
 
 
 def test_the_best_of_the_rest_never_goes_beyond_the_edge() -> None:
