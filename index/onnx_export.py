@@ -31,6 +31,8 @@ CHECK_TEXTS = (
 # float32 through a different kernel library: differences of ~1e-6 are rounding, 1e-3 a bug.
 TOLERANCE = 1e-3
 OPSET = 17
+# The inputs a BERT-style model takes; MPNet and RoBERTa-style tokenizers give no
+# token_type_ids, and the export takes only those the model's own tokenizer gives.
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -45,19 +47,6 @@ def export(model_dir: Path, out: Path, max_length: int) -> None:
     ).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
 
-    class HiddenStates(torch.nn.Module):
-        """Keyword arguments by name: transformers 5 changed BertModel's positional order."""
-
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    wrapped = HiddenStates(model)
     batch = tokenizer(
         list(CHECK_TEXTS),
         padding=True,
@@ -65,28 +54,41 @@ def export(model_dir: Path, out: Path, max_length: int) -> None:
         max_length=max_length,
         return_tensors="pt",
     )
-    feeds = {name: batch[name] for name in INPUTS}
-    dynamic = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "hidden")}
+    inputs = tuple(name for name in INPUTS if name in batch)
+
+    class HiddenStates(torch.nn.Module):
+        """Keyword arguments by name: transformers 5 changed BertModel's positional order."""
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *tensors: Any) -> Any:
+            return self.inner(**dict(zip(inputs, tensors, strict=True))).last_hidden_state
+
+    wrapped = HiddenStates(model)
+    feeds = {name: batch[name] for name in inputs}
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in (*inputs, "hidden")}
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(handle)
     temp = Path(temp_name)
     try:
         with torch.inference_mode():
-            expected = wrapped(**feeds).numpy()
+            expected = wrapped(*feeds.values()).numpy()
             # The TorchScript exporter: one self-contained file, and no onnxscript needed.
             torch.onnx.export(
                 wrapped,
-                tuple(feeds[name] for name in INPUTS),
+                tuple(feeds.values()),
                 str(temp),
-                input_names=list(INPUTS),
+                input_names=list(inputs),
                 output_names=["hidden"],
                 dynamic_axes=dynamic,
                 opset_version=OPSET,
                 do_constant_folding=True,
                 dynamo=False,
             )
-        got = _run_onnx(temp, {name: feeds[name].numpy() for name in INPUTS})
+        got = _run_onnx(temp, {name: tensor.numpy() for name, tensor in feeds.items()})
         difference = float(np.abs(got - expected).max())
         if difference > TOLERANCE:
             raise SystemExit(f"the exported model differs from torch by {difference:.2g}")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from config import LLMSettings, Settings
-from index import embedded_models
+from index import embedded_models, model_files
 from index.chat import ChatFailed, ChatMessage, LazyChat, choose_chat
 from index.embedded_models import (
     COMPLETION_TRANSCRIPT,
@@ -98,7 +98,7 @@ def test_a_verified_cache_is_reused_without_hashing(
     def no_hashing(path: Path) -> str:
         raise AssertionError(f"{path} was hashed again")
 
-    monkeypatch.setattr(embedded_models, "_sha256_file", no_hashing)
+    monkeypatch.setattr(model_files, "sha256_file", no_hashing)
     assert shipped_gguf_path(shipped_cache) == target
     after = target.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
