@@ -236,6 +236,21 @@ class ThemesSettings(_Section):
         description="Share of the layouts in which entries must share a cluster, on average, "
         "to form one theme.",
     )
+    lexical_weight: float = Field(
+        default=1.0,
+        ge=0,
+        le=4,
+        description="Weight of an entry's words beside its embedding when themes are found "
+        "(TF-IDF of its text, boilerplate out, reduced to `lexical_dimensions`): 0 clusters "
+        "on the embedding alone. Measured on the sample: more planted themes found.",
+    )
+    lexical_dimensions: int = Field(
+        default=100,
+        ge=2,
+        le=1000,
+        description="Dimensions the entries' word counts are reduced to (LSA) before they "
+        "join the embedding.",
+    )
     keywords: int = Field(default=10, ge=3, le=30, description="Keywords kept per theme.")
     quotes: int = Field(
         default=5, ge=3, le=10, description="Representative quotes shown per theme (3 to 10)."

@@ -44,6 +44,7 @@ from index.themes import (
     build_report,
     canonical,
     cluster,
+    clustering_vectors,
     drafts_from_labels,
     load_entries,
     placeable,
@@ -157,7 +158,7 @@ class Themer:
                 "`ponder ingest` indexes new writing.",
             )
         say(f"grouping {len(placed)} entries by meaning")
-        labels = canonical(cluster(np.stack([e.vector for e in placed]), settings))
+        labels = canonical(cluster(clustering_vectors(placed, settings), settings))
         say("finding each theme's words")
         drafts = drafts_from_labels(placed, labels, settings)
         old = self._read_any()

