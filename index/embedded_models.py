@@ -191,6 +191,38 @@ def check_installed(name: str) -> str:
     return recorded_model_id(_model_name(path))
 
 
+@dataclass(frozen=True)
+class ShippedEmbedding:
+    """An embedding model ponder knows how to get from PyPI, and whether it is here."""
+
+    name: str
+    about: str
+    missing: str | None  # why it cannot run here, with the fix; None when it can
+
+
+SHIPPED_EMBEDDINGS = (
+    (SHIPPED_MINILM, "fast: about 23 passages a second on two cores (the default)"),
+    (
+        SHIPPED_MPNET,
+        "finds more of the right passages (hit@5 0.926 against 0.882 on the sample, 0.869 "
+        "against 0.818 on the generated set), about seven times slower to embed",
+    ),
+)
+
+
+def shipped_embeddings() -> list[ShippedEmbedding]:
+    """The shipped embedding models and whether each is installed (cheap: loads nothing)."""
+    found = []
+    for name, about in SHIPPED_EMBEDDINGS:
+        try:
+            check_installed(name)
+            missing = None
+        except ProviderUnavailable as exc:
+            missing = f"{exc}. {exc.hint}" if exc.hint else str(exc)
+        found.append(ShippedEmbedding(name, about, missing))
+    return found
+
+
 def recorded_model_id(name: str) -> str:
     """The id the index records for embedded model ``name``, whichever runtime runs it: the
     same for ONNX Runtime and sentence-transformers, so an index stays valid across them."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from index import embedded_models
 from tests.app_support import app_test, fake_env, frame, texts
 from tests.ollama_server import OllamaServer
 from ui import runtime
@@ -99,3 +101,45 @@ def test_without_ollama_it_explains_and_offers_the_embedded_mode(
     assert "Ollama is not reachable at http://127.0.0.1:9" in page
     assert "ollama serve" in page and "ollama pull nomic-embed-text" in page
     assert "embedded mode" in page
+
+
+def test_the_embedded_embedding_model_is_shown_and_chosen(
+    archive: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake_env(monkeypatch, archive, data_dir, ollama__host="http://127.0.0.1:9")
+    # all-mpnet-base-v2 as on a machine without its parts: nothing installed, nothing cached.
+    parts, cache = embedded_models.MPNET_PARTS, os.environ.get("PONDER_CACHE_DIR")
+    monkeypatch.setattr(embedded_models, "MPNET_PARTS", ("ponder-test-no-such-part-001",) * 5)
+    monkeypatch.setenv("PONDER_CACHE_DIR", str(tmp_path / "empty-cache"))
+    at = app_test("app_pages/settings.py")
+    assert not at.exception
+    page = texts(at)
+    assert "all-MiniLM-L6-v2" in page and "all-mpnet-base-v2" in page
+    assert "ponder-test-no-such-part-001 is missing" in page
+    assert "--require-hashes -r config/mpnet-parts.txt" in page
+
+    choice = next(s for s in at.selectbox if s.label == "Embedded embedding model")
+    assert choice.value == "all-MiniLM-L6-v2"
+    choice.set_value("all-mpnet-base-v2")
+    next(b for b in at.button if b.label == "Save embedded model").click().run()
+    assert not at.exception
+    assert "all-mpnet-base-v2 is not installed here" in texts(at)  # refused, nothing saved
+    config = _config_file()
+    assert not config.exists() or "all-mpnet-base-v2" not in config.read_text()
+
+    # The parts as the test machine has them.
+    monkeypatch.setattr(embedded_models, "MPNET_PARTS", parts)
+    if cache is None:
+        monkeypatch.delenv("PONDER_CACHE_DIR")
+    else:
+        monkeypatch.setenv("PONDER_CACHE_DIR", cache)
+    if embedded_models.shipped_embeddings()[1].missing is not None:
+        pytest.skip("all-mpnet-base-v2's parts are not installed")
+    at = app_test("app_pages/settings.py")
+    next(s for s in at.selectbox if s.label == "Embedded embedding model").set_value(
+        "all-mpnet-base-v2"
+    )
+    next(b for b in at.button if b.label == "Save embedded model").click().run()
+    assert not at.exception
+    assert 'embedded_model = "all-mpnet-base-v2"' in _config_file().read_text()
+    assert "The embedding model is now all-mpnet-base-v2: re-index" in texts(at)

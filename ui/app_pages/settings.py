@@ -1,4 +1,5 @@
-"""The settings page: the model runtime in use and why, Ollama's models, pulls, and locations.
+"""The settings page: the model runtime in use and why, Ollama's models, pulls, the embedded
+runtime's embedding model, and locations.
 
 The same use-cases as ``ponder status`` (which provider and why), ``ponder models`` and
 ``ponder models pull``; choices are saved to the user's config file, where the command
@@ -11,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from index import ollama_models
+from index import embedded_models, ollama_models
 from index.embeddings import ProviderUnavailable
 from index.ollama_models import ModelInfo
 from ui import runtime
@@ -141,11 +142,6 @@ def choose_models(app: AppRuntime, present: list[ModelInfo], configured: dict[st
                 if not ollama_models.has_model([embed], configured["embeddings"]):
                     st.session_state["reindex-advice"] = embed
                 st.rerun()
-    if st.session_state.get("reindex-advice"):
-        st.info(
-            f"The embedding model is now {st.session_state['reindex-advice']}: re-index the "
-            "archive on the Library page before asking questions."
-        )
     for key in ("llm.ollama_model", "embeddings.ollama_model"):
         _overridden(app, key)
 
@@ -185,6 +181,42 @@ def start_pull(app: AppRuntime, name: str) -> Job:
     return app.jobs.start("pull", f"Pulling {name}", work)
 
 
+def embedded_section(app: AppRuntime) -> None:
+    """The embedded runtime's embedding model: which ones are installed, and the choice."""
+    services = app.services
+    assert services is not None
+    st.subheader("Embedded runtime")
+    st.caption(
+        "No server: the models run inside ponder. Used when the runtime is embedded, or auto "
+        "without Ollama."
+    )
+    shipped = embedded_models.shipped_embeddings()
+    for model in shipped:
+        status = "installed" if model.missing is None else f"not installed: {model.missing}"
+        st.markdown(f"- **{model.name}**: {model.about}. _{status}_")
+    current = services.settings.embeddings.embedded_model
+    names = [model.name for model in shipped]
+    options = names if current in names else [current, *names]
+    with st.form("embedded-model"):
+        chosen = st.selectbox(
+            "Embedded embedding model",
+            options,
+            index=options.index(current),
+            help="A shipped model or a local sentence-transformers folder (config file). "
+            "Changing it means re-indexing the archive (Library → Re-index).",
+        )
+        if st.form_submit_button("Save embedded model") and chosen != current:
+            missing = next((m.missing for m in shipped if m.name == chosen), None)
+            if missing:
+                st.error(f"{chosen} is not installed here. {missing}")
+            else:
+                with guarded():
+                    app.save_settings({"embeddings.embedded_model": chosen})
+                    st.session_state["reindex-advice"] = chosen
+                    st.rerun()
+    _overridden(app, "embeddings.embedded_model")
+
+
 def locations(app: AppRuntime) -> None:
     services = app.services
     assert services is not None
@@ -216,11 +248,22 @@ def locations(app: AppRuntime) -> None:
     _overridden(app, "archive.path")
 
 
+def reindex_advice() -> None:
+    """After the embedding model changed: the index must be rebuilt before questions."""
+    if st.session_state.get("reindex-advice"):
+        st.info(
+            f"The embedding model is now {st.session_state['reindex-advice']}: re-index the "
+            "archive on the Library page before asking questions."
+        )
+
+
 def render(app: AppRuntime) -> None:
     st.title("Settings")
     privacy_notice(app.services)
+    reindex_advice()
     providers(app)
     ollama_section(app)
+    embedded_section(app)
     locations(app)
 
 
