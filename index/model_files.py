@@ -127,6 +127,7 @@ def assemble(
     try:
         with os.fdopen(fd, "wb") as out:
             actual = _copy_chunks(chunks, out, what, reinstall)
+            out.flush()
             # Durable before the rename, so a crash cannot leave a complete-looking file
             # whose bytes never reached the disk.
             os.fsync(out.fileno())

@@ -248,9 +248,9 @@ def clustering_vectors(entries: Sequence[Entry], settings: ThemesSettings) -> Ma
 
     An entry's embedding is the mean of its passages': a diary day about the garden, the
     news and a heatwave sits between all three, and the words it shares with other entries
-    about heatwaves are what tie it to them. Measured on the sample over 24 UMAP seeds
-    (BENCHMARKS.md, themes): planted themes recovered 8.62 -> 9.67 of 10 on average,
-    peak years right 0.682 -> 0.755. A new entry joining between discoveries is placed by
+    about heatwaves are what tie it to them. Measured on the sample over UMAP seeds 0-23
+    (BENCHMARKS.md, themes): planted themes recovered 8.88 -> 9.62 of 10 on average,
+    peak years right 0.729 -> 0.771. A new entry joining between discoveries is placed by
     its embedding alone (``assign``): one entry cannot refit the word space.
     """
     dense = np.stack([e.vector for e in entries]).astype(np.float32)
