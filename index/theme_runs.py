@@ -201,6 +201,14 @@ class Themer:
         label = {key: d.id for d in drafts for key in d.members}
         known = [e for e in entries if e.key not in changed and e.key not in set_aside]
         labels = [label.get(e.key, -1) for e in known]
+        arriving = [by_key[k] for k in sorted(changed) if k in by_key and placeable(by_key[k])]
+        # The space the themes were found in: embeddings and words, refitted over every
+        # placed entry (the words' space depends on all of them; no clustering runs).
+        placed = known + arriving
+        space = None
+        if placed:
+            vectors = clustering_vectors(placed, self._settings.themes)
+            space = dict(zip([e.key for e in placed], vectors, strict=True))
         for key in sorted(changed):
             entry = by_key.get(key)
             if entry is None:
@@ -208,7 +216,7 @@ class Themer:
             if not placeable(entry):
                 set_aside.add(key)
                 continue
-            theme = assign(entry, known, labels)
+            theme = assign(entry, known, labels, space)
             if theme >= 0:
                 joined.setdefault(theme, []).append(key)
         drafts = [replace(d, members=d.members + tuple(joined.get(d.id, ()))) for d in drafts]

@@ -96,9 +96,10 @@ def content_words(text: str) -> list[str]:
 
 
 def lexical_vectors(texts: Sequence[str], dimensions: int) -> npt.NDArray[np.float32] | None:
-    """One unit vector per text from its words: TF-IDF (boilerplate and stop words out,
-    sublinear counts) reduced by LSA to at most ``dimensions``; None when the texts share
-    too few words to say anything (fewer than two terms in two texts).
+    """One vector per text from its words: TF-IDF (boilerplate and stop words out,
+    sublinear counts) reduced by LSA to at most ``dimensions``, of unit length, or zero for
+    a text that shares no word with another; None when the texts share too few words to say
+    anything (fewer than two terms in two texts).
 
     Words a text shares with a few others (a place, a person, an activity, "heatwave") are
     what set a theme apart, and an embedding averaged over a long entry blurs them;
@@ -108,11 +109,11 @@ def lexical_vectors(texts: Sequence[str], dimensions: int) -> npt.NDArray[np.flo
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vectorizer = TfidfVectorizer(
-        sublinear_tf=True, stop_words=sorted(stop_words()), min_df=2, max_df=0.5
-    )
+    # The keywords' own words (content_words: boilerplate and stop words out, three
+    # letters or more), so the words that cluster entries are the words that name themes.
+    vectorizer = TfidfVectorizer(analyzer=content_words, sublinear_tf=True, min_df=2, max_df=0.5)
     try:
-        counts = vectorizer.fit_transform([strip_boilerplate(text) for text in texts])
+        counts = vectorizer.fit_transform(texts)
     except ValueError:  # nothing left: every word is boilerplate, a stop word or unique
         return None
     rank = min(dimensions, counts.shape[1] - 1, counts.shape[0] - 1)

@@ -398,3 +398,43 @@ def test_texts_that_share_no_words_add_nothing() -> None:
     vectors = lexical_vectors(texts, 100)
     assert vectors is not None and vectors.shape == (5, 3)  # four shared words, rank 3
     assert abs(float(vectors[0] @ vectors[1])) > 0.99 and float(vectors[0] @ vectors[2]) < 0.01
+
+
+def test_an_entry_sharing_no_word_borrows_its_neighbours_words() -> None:
+    """A zero word part would make such entries nearer each other than entries whose words
+    merely differ; it is taken from the nearest entries by embedding instead."""
+    import numpy as np
+
+    from index.themes import _fill_missing_words
+
+    dense = np.eye(4, dtype=np.float32)[[0, 0, 1, 1, 0]]  # the last entry is like the first two
+    words = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [0, 0]], dtype=np.float32)
+    filled = _fill_missing_words(dense, words)
+    assert filled is not None
+    assert np.allclose(filled[:4], words[:4])
+    assert filled[4] @ words[0] > 0.7 and np.isclose(np.linalg.norm(filled[4]), 1)
+    # When most texts share no word (a script written without spaces), words say nothing.
+    assert _fill_missing_words(dense, np.zeros_like(words)) is None
+
+
+def test_a_joining_entry_is_placed_in_the_space_the_themes_were_found_in() -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    from index.themes import Entry, assign
+
+    def entry(key: str, vector: list[float]) -> Entry:
+        v = np.array(vector, dtype=np.float32)
+        text = "heatwave drought garden allotment " * 5
+        return Entry(key, key, 0, f"{key}.md", dt.date(2020, 1, 1), "", text, "", (text,),
+                     v[None, :], v)  # fmt: skip
+
+    known = [entry(f"k{n}", [1, 0]) for n in range(3)] + [entry(f"j{n}", [0, 1]) for n in range(3)]
+    labels = [0, 0, 0, 1, 1, 1]
+    new = entry("new", [1, 0])
+    assert assign(new, known, labels) == 0  # by embedding
+    space = {e.key: np.array([0.0, 1.0], dtype=np.float32) for e in known[3:]}
+    space |= {e.key: np.array([1.0, 0.0], dtype=np.float32) for e in known[:3]}
+    space["new"] = np.array([0.0, 1.0], dtype=np.float32)
+    assert assign(new, known, labels, space) == 1  # by the clustering's own vectors

@@ -190,7 +190,11 @@ def embedded_section(app: AppRuntime) -> None:
         "No server: the models run inside ponder. Used when the runtime is embedded, or auto "
         "without Ollama."
     )
-    shipped = embedded_models.shipped_embeddings()
+    try:
+        shipped = embedded_models.shipped_embeddings()
+    except Exception as exc:  # a broken install is diagnosed here, not raised
+        show_exception(exc)
+        return
     for model in shipped:
         status = "installed" if model.missing is None else f"not installed: {model.missing}"
         st.markdown(f"- **{model.name}**: {model.about}. _{status}_")
@@ -212,7 +216,8 @@ def embedded_section(app: AppRuntime) -> None:
             else:
                 with guarded():
                     app.save_settings({"embeddings.embedded_model": chosen})
-                    st.session_state["reindex-advice"] = chosen
+                    if not app.source_of("embeddings.embedded_model").startswith(("env", "flag")):
+                        st.session_state["reindex-advice"] = chosen
                     st.rerun()
     _overridden(app, "embeddings.embedded_model")
 
